@@ -1,0 +1,74 @@
+# pagemap-bench build.  `make` builds the static binaries into build/bin/,
+# `make asan` builds ASan+UBSan binaries into build/asan/ for the tests.
+# Quiet by default; `make V=1` shows full commands.
+
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
+CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP
+STD     := -std=gnu11
+LDSTATIC := -static
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+WORK_SRC  := $(sort $(wildcard workloads/*.c))
+SCAN_SRC  := $(sort $(wildcard bench/*.c))
+HARN_SRC  := $(sort $(wildcard harness/*.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+
+BINS := pmwork pmscan pmbench
+
+# $(call objs,variant,sources)
+objs = $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(2))
+
+all: $(addprefix $(BUILD)/bin/,$(BINS))
+asan: $(addprefix $(BUILD)/asan/,$(BINS)) $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))
+
+LIBS_pmwork  :=
+LIBS_pmscan  := -luring
+LIBS_pmbench := -ljansson -lm
+
+define bin_rules
+$(BUILD)/bin/$(1): $(call objs,rel,$(2) $(LIB_SRC))
+	$$(quiet) LD $$@
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$$(CC) $(LDSTATIC) -o $$@ $$^ $(LIBS_$(1))
+$(BUILD)/asan/$(1): $(call objs,san,$(2) $(LIB_SRC))
+	$$(quiet) LD $$@
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$$(CC) $(SAN) -o $$@ $$^ $(LIBS_$(1))
+endef
+$(eval $(call bin_rules,pmwork,$(WORK_SRC)))
+$(eval $(call bin_rules,pmscan,$(SCAN_SRC)))
+$(eval $(call bin_rules,pmbench,$(HARN_SRC)))
+
+$(BUILD)/asan/unit/%: $(BUILD)/san/obj/tests/unit/%.o $(call objs,san,$(LIB_SRC))
+	$(quiet) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -ljansson -lm
+
+$(BUILD)/rel/obj/%.o: %.c
+	$(quiet) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/san/obj/%.o: %.c
+	$(quiet) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(STD) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) -c -o $@ $<
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all asan clean
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by every binary.  Library code returns -errno; only main() exits. */
+#ifndef PMB_UTIL_H
+#define PMB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* Exit codes: stable, documented in README.md. */
+enum pmb_exit {
+	PMB_EXIT_PASS = 0,
+	PMB_EXIT_REGRESSION = 1,	/* candidate slower beyond the threshold */
+	PMB_EXIT_INCORRECT = 2,		/* the kernel reported a page wrongly */
+	PMB_EXIT_ERROR = 3,		/* the harness itself failed */
+	PMB_EXIT_USAGE = 64,		/* bad arguments or input files */
+	PMB_EXIT_SKIP = 77,		/* this environment cannot run it */
+};
+
+extern const char *pmb_prog;
+
+/* Print "prog: fmt" (plus ": strerror(-err)" when err < 0) to stderr; return err. */
+int pmb_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pmb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Verbose diagnostics, enabled by pmb_verbose. */
+extern int pmb_verbose;
+void pmb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "4G", "64M", "4096", "16k" (binary units); 0 on success, -EINVAL otherwise. */
+int pmb_parse_size(const char *s, uint64_t *out);
+/* "50%", "50", "12.5%" -> 0..100; -EINVAL outside. */
+int pmb_parse_pct(const char *s, double *out);
+/* Unsigned integer within [min, max]. */
+int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+static inline uint64_t pmb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Full-length I/O: return bytes done or -errno; short only at EOF. */
+ssize_t pmb_read_full(int fd, void *buf, size_t len);
+ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off);
+int pmb_write_full(int fd, const void *buf, size_t len);
+
+/* Read a small file (sysfs, procfs) into buf, NUL-terminated, trailing newline cut. */
+int pmb_read_str(const char *path, char *buf, size_t len);
+/* Write a string to a sysfs/cgroup file. */
+int pmb_write_str(const char *path, const char *s);
+
+/* splitmix64: the project's one PRNG, seeded explicitly everywhere. */
+static inline uint64_t pmb_rand64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n). */
+static inline uint64_t pmb_rand_below(uint64_t *state, uint64_t n)
+{
+	return n ? pmb_rand64(state) % n : 0;
+}
+
+#endif
