@@ -33,8 +33,8 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(2))
 all: $(addprefix $(BUILD)/bin/,$(BINS))
 asan: $(addprefix $(BUILD)/asan/,$(BINS)) $(patsubst tests/unit/%.c,$(BUILD)/asan/unit/%,$(UNIT_SRC))
 
-LIBS_pmwork  :=
-LIBS_pmscan  := -luring
+LIBS_pmwork  := -lm
+LIBS_pmscan  := -luring -lm
 LIBS_pmbench := -ljansson -lm
 
 define bin_rules
