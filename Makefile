@@ -5,7 +5,7 @@
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-truncation
 CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP
 STD     := -std=gnu11
 LDSTATIC := -static

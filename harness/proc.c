@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Child processes: the workload (pmwork) and the reader (pmscan). */
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *pmb_bindir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0) {
+		strcpy(dir, ".");
+		return dir;
+	}
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	return dir;
+}
+
+/* In the child, between fork and exec: die with the parent, default signals. */
+static void child_setup(pid_t parent)
+{
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int wait_stopped(pid_t pid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WUNTRACED);
+
+		if (r == pid)
+			return WIFSTOPPED(*status) ? 0 : -ECHILD;
+		if (r < 0 && errno == EINTR) {
+			if (pmb_stop_signal)
+				return -EINTR;
+			continue;
+		}
+		return -errno;
+	}
+}
+
+/* Read one line from the workload; -EINTR when interrupted, -EPIPE at EOF. */
+static int read_line(struct pmb_workload *w, char *buf, size_t len)
+{
+	for (;;) {
+		errno = 0;
+		if (fgets(buf, (int)len, w->from)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			return 0;
+		}
+		if (errno == EINTR) {
+			clearerr(w->from);
+			if (pmb_stop_signal)
+				return -EINTR;
+			continue;
+		}
+		return -EPIPE;
+	}
+}
+
+static long kv(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? strtol(p + strlen(key), NULL, 0) : -1;
+}
+
+int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,
+		       const char *cgroup, char *why, size_t whylen)
+{
+	char exe[PATH_MAX], pages[32], dirty[32], swapped[32], seed[32], line[512];
+	int in[2], out[2], status, err;
+	pid_t parent = getpid();
+	const char *addr;
+
+	memset(w, 0, sizeof(*w));
+	w->pid = -1;
+	snprintf(exe, sizeof(exe), "%s/pmwork", pmb_bindir());
+	snprintf(pages, sizeof(pages), "%llu", (unsigned long long)c->pages);
+	snprintf(dirty, sizeof(dirty), "%g", c->dirty);
+	snprintf(swapped, sizeof(swapped), "%g", c->swapped);
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)p->seed);
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(in[0]);
+		close(in[1]);
+		return err;
+	}
+	w->pid = fork();
+	if (w->pid < 0) {
+		err = -errno;
+		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+		return err;
+	}
+	if (w->pid == 0) {
+		char *argv[] = { exe, "--kind", (char *)c->kind, "--pages", pages, "--dirty", dirty,
+				 "--swapout", (char *)c->swapout, "--swapped", swapped,
+				 "--layout", (char *)p->layout, "--seed", seed, NULL };
+
+		child_setup(parent);
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+			_exit(PMB_EXIT_ERROR);
+		if (cgroup && cgroup[0] && pmb_cgroup_enter(cgroup) < 0) {
+			dprintf(1, "ERROR cannot enter cgroup %s: %s\n", cgroup, strerror(errno));
+			_exit(PMB_EXIT_ERROR);
+		}
+		execv(exe, argv);
+		dprintf(1, "ERROR exec %s: %s\n", exe, strerror(errno));
+		_exit(PMB_EXIT_ERROR);
+	}
+	close(in[0]);
+	close(out[1]);
+	w->to_fd = in[1];
+	w->from_fd = out[0];
+	w->from = fdopen(out[0], "r");
+	if (cgroup)
+		snprintf(w->cgroup, sizeof(w->cgroup), "%s", cgroup);
+	if (!w->from) {
+		err = -errno;
+		pmb_workload_stop(w);
+		return err;
+	}
+	err = read_line(w, line, sizeof(line));
+	if (err == -EINTR) {
+		pmb_workload_stop(w);
+		return err;
+	}
+	if (err || strncmp(line, "READY ", 6)) {
+		/* It ended before READY: say why. */
+		bool have = !err;
+
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		w->pid = -1;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_SKIP) {
+			snprintf(why, whylen, "%s", have && !strncmp(line, "SKIP ", 5) ? line + 5 : "workload skipped");
+			err = -EOPNOTSUPP;
+		} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && !have) {
+			snprintf(why, whylen, "workload was killed (OOM) while building the region");
+			err = -ENOMEM;
+		} else {
+			snprintf(why, whylen, "workload failed: %s",
+				 have ? (strncmp(line, "ERROR ", 6) ? line : line + 6) : "no READY line");
+			err = -EIO;
+		}
+		pmb_workload_stop(w);
+		return err;
+	}
+	addr = strstr(line, "addr=");
+	w->addr = addr ? strtoull(addr + 5, NULL, 16) : 0;
+	w->pages = (uint64_t)kv(line, "pages=");
+	w->page_size = kv(line, "page_size=");
+	w->pageout_missed = kv(line, "pageout_missed=");
+	w->pageout_extra = kv(line, "pageout_extra=");
+	w->contradictions = kv(line, "contradictions=");
+	if (!w->addr || w->pages != c->pages || w->page_size <= 0) {
+		snprintf(why, whylen, "workload said something odd: %s", line);
+		pmb_workload_stop(w);
+		return -EPROTO;
+	}
+	err = wait_stopped(w->pid, &status);
+	if (err) {
+		snprintf(why, whylen, "workload did not stop after READY");
+		pmb_workload_stop(w);
+	}
+	return err;
+}
+
+int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+{
+	char line[256];
+	ssize_t n;
+	int err, status;
+
+	if (kill(w->pid, SIGCONT) < 0)
+		return -errno;
+	err = pmb_write_full(w->to_fd, "STATE\n", 6);
+	if (err)
+		return err;
+	err = read_line(w, line, sizeof(line));
+	if (err)
+		return err;
+	if (strncmp(line, "STATE ", 6))
+		return -EPROTO;
+	counts[PMS_NONE] = (uint64_t)kv(line, "none=");
+	counts[PMS_PRESENT] = (uint64_t)kv(line, "present=");
+	counts[PMS_SWAPPED] = (uint64_t)kv(line, "swapped=");
+	n = (ssize_t)fread(vec, 1, w->pages, w->from);
+	if (n != (ssize_t)w->pages)
+		return -EPROTO;
+	return wait_stopped(w->pid, &status);
+}
+
+void pmb_workload_stop(struct pmb_workload *w)
+{
+	int status;
+
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		w->pid = -1;
+	}
+	if (w->from) {
+		fclose(w->from);
+		w->from = NULL;
+	} else if (w->from_fd > 0) {
+		close(w->from_fd);
+	}
+	w->from_fd = -1;
+	if (w->to_fd > 0)
+		close(w->to_fd);
+	w->to_fd = -1;
+}
+
+int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status)
+{
+	size_t cap = 1 << 16, len = 0;
+	pid_t parent = getpid(), pid;
+	char *buf = malloc(cap);
+	int fds[2], err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(buf);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return err;
+	}
+	if (pid == 0) {
+		child_setup(parent);
+		if (dup2(fds[1], 1) < 0)
+			_exit(PMB_EXIT_ERROR);
+		execv(argv[0], argv);
+		fprintf(stderr, "pmbench: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(PMB_EXIT_ERROR);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t r;
+
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fds[0], buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR) {
+			if (pmb_stop_signal) {
+				err = -EINTR;
+				break;
+			}
+			continue;
+		}
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fds[0]);
+	if (err)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The run directory: never overwritten, self-describing, raw samples first. */
+#include "run.h"
+#include "stats.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *path)
+{
+	char tmp[512], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int pmb_rundir_create(struct pmb_rundir *rd, const char *root)
+{
+	char stamp[32], latest[600], tmp[640];
+	struct utsname u;
+	time_t t = time(NULL);
+	struct tm tm;
+	int err, i;
+
+	memset(rd, 0, sizeof(*rd));
+	err = mkdir_p(root);
+	if (err)
+		return err;
+	uname(&u);
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 1; i < 1000; i++) {
+		if (i == 1)
+			snprintf(rd->id, sizeof(rd->id), "%s-%s", stamp, u.release);
+		else
+			snprintf(rd->id, sizeof(rd->id), "%s-%s-%d", stamp, u.release, i);
+		snprintf(rd->path, sizeof(rd->path), "%s/%s", root, rd->id);
+		if (mkdir(rd->path, 0755) == 0)
+			break;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	if (i == 1000)
+		return -EEXIST;
+	pmb_own_note("rundir", rd->path);
+	snprintf(tmp, sizeof(tmp), "%s/cases.tsv", rd->path);
+	rd->cases = fopen(tmp, "we");
+	snprintf(tmp, sizeof(tmp), "%s/samples.tsv", rd->path);
+	rd->samples = fopen(tmp, "we");
+	if (!rd->cases || !rd->samples)
+		return -errno;
+	fprintf(rd->cases, "# pagemap-bench cases v1\n"
+		"case\tkind\tswapout\tpages\tdirty_pct\tswapped_pct\tlayout\tseed\tverdict\treason\t"
+		"true_none\ttrue_present\ttrue_swapped\t"
+		"t_none_r_none\tt_none_r_present\tt_none_r_swapped\t"
+		"t_present_r_none\tt_present_r_present\tt_present_r_swapped\t"
+		"t_swapped_r_none\tt_swapped_r_present\tt_swapped_r_swapped\t"
+		"swap_bad_type\tswap_bad_offset\tswap_dup\tswap_content_ok\tswap_content_bad\t"
+		"swap_content_unchecked\tsmaps_swap_kb\toracle_swap_kb\tmethods_agree\t"
+		"series_total\tseries_discarded\n");
+	fprintf(rd->samples, "# pagemap-bench samples v1\n"
+		"case\tmethod\tbatch\tqd\tseries\tround\twarmup\tdiscarded\tentries\treads\tns\tpmd_pos\n");
+	fflush(rd->cases);
+	fflush(rd->samples);
+	/* results/latest -> this run (replaced atomically). */
+	snprintf(latest, sizeof(latest), "%s/latest", root);
+	snprintf(tmp, sizeof(tmp), "%s/.latest.%d", root, (int)getpid());
+	unlink(tmp);
+	if (symlink(rd->id, tmp) == 0 && rename(tmp, latest) < 0)
+		unlink(tmp);
+	return 0;
+}
+
+static json_t *str_list(const char *const *v, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *num_list(const double *v, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+static json_t *u64_list(const uint64_t *v, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+static json_t *file_str(const char *path)
+{
+	char buf[4096];
+
+	return pmb_read_str(path, buf, sizeof(buf)) == 0 ? json_string(buf) : json_null();
+}
+
+/* FNV-1a 64 of a file: a stable fingerprint of the kernel config where it is exposed. */
+static json_t *file_fnv(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	char hex[24];
+	int ch;
+
+	if (!f)
+		return json_null();
+	while ((ch = fgetc(f)) != EOF)
+		h = (h ^ (uint8_t)ch) * UINT64_C(0x100000001b3);
+	fclose(f);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, h);
+	return json_string(hex);
+}
+
+static json_t *cpu_model(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[512];
+	json_t *v = json_null();
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && c) {
+			line[strcspn(line, "\n")] = '\0';
+			v = json_string(c + 2);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), ": %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int meta_save(const struct pmb_rundir *rd, json_t *meta)
+{
+	char path[600], tmp[620];
+
+	snprintf(path, sizeof(path), "%s/meta.json", rd->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(meta, tmp, JSON_INDENT(2) | JSON_SORT_KEYS))
+		return -EIO;
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, const struct pmb_swap *sw,
+		   const struct pmb_cgroup_env *cg, int argc, char **argv, const char *status)
+{
+	json_t *m = json_object(), *o, *a = json_array();
+	struct utsname u;
+	char now[32];
+	const char *env;
+	int err;
+
+	uname(&u);
+	iso_now(now, sizeof(now));
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	json_object_set_new(m, "schema", json_string(PMB_SCHEMA));
+	json_object_set_new(m, "run_id", json_string(rd->id));
+	json_object_set_new(m, "status", json_string(status));
+	json_object_set_new(m, "started", json_string(now));
+	json_object_set_new(m, "finished", json_null());
+	json_object_set_new(m, "profile", json_string(p->profile));
+	json_object_set_new(m, "command_line", a);
+	env = getenv("PMB_ENVIRONMENT");
+	json_object_set_new(m, "environment", json_string(env && *env ? env : "host"));
+
+	o = json_object();
+	json_object_set_new(o, "release", json_string(u.release));
+	json_object_set_new(o, "version", json_string(u.version));
+	json_object_set_new(o, "machine", json_string(u.machine));
+	json_object_set_new(o, "cmdline", file_str("/proc/cmdline"));
+	json_object_set_new(o, "config_fnv1a64", file_fnv("/proc/config.gz"));
+	json_object_set_new(o, "image", (env = getenv("PMB_KERNEL_IMAGE")) ? json_string(env) : json_null());
+	json_object_set_new(o, "build_key", (env = getenv("PMB_KERNEL_KEY")) ? json_string(env) : json_null());
+	json_object_set_new(m, "kernel", o);
+
+	o = json_object();
+	json_object_set_new(o, "cpu_model", cpu_model());
+	json_object_set_new(o, "ncpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(o, "mem_total_kb", json_integer(meminfo_kb("MemTotal")));
+	json_object_set_new(o, "page_size", json_integer(sysconf(_SC_PAGESIZE)));
+	json_object_set_new(o, "hostname", json_string(u.nodename));
+	json_object_set_new(m, "host", o);
+
+	o = json_object();
+	json_object_set_new(o, "kind", json_string(sw->mode));
+	json_object_set_new(o, "device", sw->path[0] ? json_string(sw->path) : json_null());
+	json_object_set_new(o, "size_bytes", json_integer((json_int_t)sw->size_bytes));
+	json_object_set_new(o, "created", json_boolean(sw->swapped_on));
+	json_object_set_new(o, "zram_comp_algorithm", sw->comp[0] ? json_string(sw->comp) : json_null());
+	a = json_array();
+	for (unsigned i = 0; i < sw->ndevs; i++) {
+		json_t *d = json_object();
+
+		json_object_set_new(d, "path", json_string(sw->devs[i].path));
+		json_object_set_new(d, "type", json_integer(sw->devs[i].type));
+		json_object_set_new(d, "pages", json_integer((json_int_t)sw->devs[i].pages));
+		json_object_set_new(d, "ours", json_boolean(sw->devs[i].ours));
+		json_array_append_new(a, d);
+	}
+	json_object_set_new(o, "active", a);
+	json_object_set_new(m, "swap", o);
+
+	o = json_object();
+	json_object_set_new(o, "mode", json_string(cg->mode == PMB_CG_V2 ? "v2" : cg->mode == PMB_CG_V1 ?
+						   "v1" : "none"));
+	json_object_set_new(o, "root", cg->root[0] ? json_string(cg->root) : json_null());
+	json_object_set_new(o, "why_none", cg->why[0] ? json_string(cg->why) : json_null());
+	json_object_set_new(m, "cgroup", o);
+
+	o = json_object();
+	json_object_set_new(o, "enabled", file_str("/sys/kernel/mm/transparent_hugepage/enabled"));
+	json_object_set_new(o, "shmem_enabled", file_str("/sys/kernel/mm/transparent_hugepage/shmem_enabled"));
+	json_object_set_new(m, "thp", o);
+
+	o = json_object();
+	json_object_set_new(o, "compiler", json_string("gcc " __VERSION__));
+	json_object_set_new(o, "git_rev", (env = getenv("PMB_GIT_REV")) && *env ? json_string(env) : json_null());
+	json_object_set_new(m, "build", o);
+
+	o = json_object();
+	json_object_set_new(o, "kinds", str_list(p->kinds, p->nkinds));
+	json_object_set_new(o, "swapout", str_list(p->swapouts, p->nswapouts));
+	json_object_set_new(o, "sizes_bytes", u64_list(p->sizes, p->nsizes));
+	json_object_set_new(o, "dirty_pct", num_list(p->dirty, p->ndirty));
+	json_object_set_new(o, "swapped_pct", num_list(p->swapped, p->nswapped));
+	json_object_set_new(o, "methods", str_list(p->methods, p->nmethods));
+	json_object_set_new(o, "batches", u64_list(p->batches, p->nbatches));
+	json_object_set_new(o, "layout", json_string(p->layout));
+	json_object_set_new(o, "seed", json_integer((json_int_t)p->seed));
+	json_object_set_new(o, "rounds", json_integer(p->rounds));
+	json_object_set_new(o, "warmup", json_integer(p->warmup));
+	json_object_set_new(o, "series", json_integer(p->series));
+	json_object_set_new(o, "sparse_reads", json_integer(p->sparse_reads));
+	json_object_set_new(o, "cpu", json_integer(p->cpu));
+	json_object_set_new(o, "timing", json_boolean(p->timing));
+	json_object_set_new(o, "content_check", json_boolean(p->check_content));
+	json_object_set_new(m, "params", o);
+
+	err = meta_save(rd, m);
+	json_decref(m);
+	return err;
+}
+
+int pmb_meta_set_status(const struct pmb_rundir *rd, const char *status)
+{
+	char path[600], now[32];
+	json_error_t jerr;
+	json_t *m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/meta.json", rd->path);
+	m = json_load_file(path, 0, &jerr);
+	if (!m)
+		return -EIO;
+	iso_now(now, sizeof(now));
+	json_object_set_new(m, "status", json_string(status));
+	json_object_set_new(m, "finished", json_string(now));
+	err = meta_save(rd, m);
+	json_decref(m);
+	return err;
+}
+
+void pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct pmb_params *p)
+{
+	char reason[sizeof(c->reason)];
+
+	snprintf(reason, sizeof(reason), "%s", c->reason);
+	for (char *s = reason; *s; s++)
+		if (*s == '\t' || *s == '\n')
+			*s = ' ';
+	fprintf(rd->cases, "%s\t%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%" PRIu64 "\t%s\t%s", c->id, c->kind,
+		c->swapout, c->pages, c->dirty, c->swapped, p->layout, p->seed, c->verdict, reason);
+	for (int t = 0; t < PMS_NR; t++)
+		fprintf(rd->cases, "\t%" PRIu64, c->truth[t]);
+	for (int t = 0; t < PMS_NR; t++)
+		for (int r = 0; r < PMS_NR; r++)
+			fprintf(rd->cases, "\t%" PRIu64, c->cm[t][r]);
+	fprintf(rd->cases, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+		"\t%" PRId64 "\t%" PRIu64 "\t%s\t%u\t%u\n",
+		c->bad_type, c->bad_offset, c->dup, c->content_ok, c->content_bad, c->content_unchecked,
+		c->smaps_swap_kb == UINT64_MAX ? (int64_t)-1 : (int64_t)c->smaps_swap_kb,
+		c->oracle_swap_kb, c->agree ? c->agree : "-", c->series_total, c->series_discarded);
+	fflush(rd->cases);
+}
+
+/* ---------------------------------------------------------------- summary */
+
+struct group {
+	char cas[128], method[32];
+	long batch, qd;
+	double *v;
+	size_t n, cap;
+};
+
+static struct group *group_get(struct group **gs, size_t *ng, const char *cas, const char *method,
+			       long batch, long qd)
+{
+	struct group *g;
+
+	for (size_t i = 0; i < *ng; i++) {
+		g = &(*gs)[i];
+		if (g->batch == batch && g->qd == qd && !strcmp(g->cas, cas) && !strcmp(g->method, method))
+			return g;
+	}
+	g = realloc(*gs, (*ng + 1) * sizeof(**gs));
+	if (!g)
+		return NULL;
+	*gs = g;
+	g = &(*gs)[(*ng)++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->cas, sizeof(g->cas), "%s", cas);
+	snprintf(g->method, sizeof(g->method), "%s", method);
+	g->batch = batch;
+	g->qd = qd;
+	return g;
+}
+
+static int method_rank(const char *m)
+{
+	static const char *const order[] = { "dense", "batched", "uring", "scan-ioctl", "sparse", "userspace" };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(m, order[i]))
+			return (int)i;
+	return 99;
+}
+
+/* Within a case: dense, then batched by batch size, then the rest. */
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int c = strcmp(x->cas, y->cas);
+
+	if (c)
+		return c;
+	c = method_rank(x->method) - method_rank(y->method);
+	if (c)
+		return c;
+	c = strcmp(x->method, y->method);
+	if (c)
+		return c;
+	if (x->batch != y->batch)
+		return x->batch < y->batch ? -1 : 1;
+	return (x->qd > y->qd) - (x->qd < y->qd);
+}
+
+static int load_groups(const char *path, struct group **gs, size_t *ng)
+{
+	FILE *f = fopen(path, "re");
+	char line[1024];
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char cas[128], method[32];
+		long batch, qd, series, round, warm, disc, pos;
+		unsigned long long entries, reads, ns;
+		struct group *g;
+
+		if (sscanf(line, "%127[^\t]\t%31[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%llu\t%llu\t%llu\t%ld",
+			   cas, method, &batch, &qd, &series, &round, &warm, &disc, &entries, &reads, &ns,
+			   &pos) != 12)
+			continue;	/* schema and header lines */
+		if (warm || disc || !entries)
+			continue;
+		g = group_get(gs, ng, cas, method, batch, qd);
+		if (!g) {
+			err = -ENOMEM;
+			break;
+		}
+		if (g->n == g->cap) {
+			double *nv = realloc(g->v, (g->cap ? g->cap * 2 : 64) * sizeof(double));
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			g->v = nv;
+			g->cap = g->cap ? g->cap * 2 : 64;
+		}
+		g->v[g->n++] = (double)ns / (double)entries;
+	}
+	fclose(f);
+	if (!err)
+		qsort(*gs, *ng, sizeof(**gs), cmp_group);
+	return err;
+}
+
+int pmb_summarize_run(struct pmb_rundir *rd, const struct pmb_case *cases, unsigned ncases, FILE *human)
+{
+	struct group *gs = NULL;
+	size_t ng = 0;
+	char path[600];
+	FILE *sum, *txt;
+	int err;
+
+	fflush(rd->samples);
+	snprintf(path, sizeof(path), "%s/samples.tsv", rd->path);
+	err = load_groups(path, &gs, &ng);
+	if (err)
+		goto out;
+	snprintf(path, sizeof(path), "%s/summary.tsv", rd->path);
+	sum = fopen(path, "we");
+	snprintf(path, sizeof(path), "%s/summary.txt", rd->path);
+	txt = fopen(path, "we");
+	if (!sum || !txt) {
+		err = -errno;
+		if (sum)
+			fclose(sum);
+		if (txt)
+			fclose(txt);
+		goto out;
+	}
+	fprintf(sum, "# pagemap-bench summary v1\n"
+		"case\tkind\tswapout\tpages\tdirty_pct\tswapped_pct\tmethod\tbatch\tqd\tn\t"
+		"median_ns_per_entry\tci_lo_ns_per_entry\tci_hi_ns_per_entry\tq1_ns_per_entry\t"
+		"q3_ns_per_entry\tp5_ns_per_entry\tp95_ns_per_entry\tcv\toutliers\tci_halfwidth_pct\tverdict\n");
+	for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
+		fprintf(*o, "%-36s %-9s %-8s %7s %5s %12s %23s %7s\n", "case", "verdict", "method", "batch",
+			"n", "ns/entry", "95% CI of median", "+-%");
+	for (unsigned ci = 0; ci < ncases; ci++) {
+		const struct pmb_case *c = &cases[ci];
+		bool any = false;
+
+		for (size_t i = 0; i < ng; i++) {
+			struct pmb_summary s;
+			double hw;
+
+			if (strcmp(gs[i].cas, c->id))
+				continue;
+			err = pmb_summarize(gs[i].v, gs[i].n, 2000, 0x5eed + i, &s);
+			if (err)
+				break;
+			hw = 100.0 * (s.ci_hi - s.ci_lo) / 2.0 / s.median;
+			fprintf(sum, "%s\t%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%ld\t%ld\t%zu\t%.3f\t%.3f\t%.3f\t%.3f\t"
+				"%.3f\t%.3f\t%.3f\t%.4f\t%zu\t%.2f\t%s\n", c->id, c->kind, c->swapout, c->pages,
+				c->dirty, c->swapped, gs[i].method, gs[i].batch, gs[i].qd, s.n, s.median, s.ci_lo,
+				s.ci_hi, s.q1, s.q3, s.p5, s.p95, s.cv, s.outliers, hw, c->verdict);
+			for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
+				fprintf(*o, "%-36s %-9s %-8s %7ld %5zu %12.2f %10.2f .. %-9.2f %7.2f\n",
+					any ? "" : c->id, any ? "" : c->verdict, gs[i].method, gs[i].batch, s.n,
+					s.median, s.ci_lo, s.ci_hi, hw);
+			any = true;
+		}
+		if (!any)
+			for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
+				fprintf(*o, "%-36s %-9s %s\n", c->id, c->verdict, "(no timings)");
+	}
+	for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++) {
+		fprintf(*o, "\n");
+		for (unsigned ci = 0; ci < ncases; ci++)
+			if (cases[ci].reason[0])
+				fprintf(*o, "%s: %s: %s\n", cases[ci].id, cases[ci].verdict, cases[ci].reason);
+	}
+	fclose(sum);
+	fclose(txt);
+out:
+	for (size_t i = 0; i < ng; i++)
+		free(gs[i].v);
+	free(gs);
+	return err;
+}

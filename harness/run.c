@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmbench run / verify / cleanup: build each memory state with pmwork, judge
+ * it against the oracle, time it with pmscan, keep every raw sample.
+ */
+#include "cmd.h"
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+volatile int pmb_stop_signal;
+
+static void on_signal(int sig)
+{
+	pmb_stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: blocking calls return EINTR */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---------------------------------------------------------------- options */
+
+static const char *const known_kinds[] = { "memfd", "private-anon", "shared-anon" };
+static const char *const known_swapouts[] = { "cgroup", "none", "pageout" };
+static const char *const known_methods[] = { "batched", "dense", "sparse" };
+
+struct profile {
+	const char *name, *desc;
+	const char *kinds, *swapouts, *sizes, *dirty, *swapped, *methods, *batches;
+	unsigned rounds, warmup, series, sparse_reads;
+};
+
+static const struct profile profiles[] = {
+	{ "cover-letter", "the 2021 cover letter scaled to fit: 4 GiB under a 1 GiB limit, batch sweep",
+	  "private-anon,shared-anon", "cgroup", "4G", "0,50,100", "75", "batched",
+	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0 },
+	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
+	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
+	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 2, 3, 256 },
+	{ "standard", "sizes 64M and 256M, dirty 50/100%, swapped 0/50/100%",
+	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M,256M", "50,100", "0,50,100",
+	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512 },
+};
+
+static const struct profile *find_profile(const char *name)
+{
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (!strcmp(profiles[i].name, name))
+			return &profiles[i];
+	return NULL;
+}
+
+static bool in_set(const char *s, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, set[i]))
+			return true;
+	return false;
+}
+
+/* Split a comma list into p->list (strings point into a strdup'd copy kept for the run). */
+static int split(const char *opt, const char *arg, const char **out, unsigned *n,
+		 const char *const *allowed, size_t nallowed)
+{
+	char *copy = strdup(arg), *tok, *save;
+
+	if (!copy)
+		return -ENOMEM;
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == PMB_MAX_LIST)
+			return pmb_err(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
+		if (allowed && !in_set(tok, allowed, nallowed))
+			return pmb_err(-EINVAL, "%s: unknown value '%s'", opt, tok);
+		out[(*n)++] = tok;
+	}
+	if (!*n)
+		return pmb_err(-EINVAL, "%s: empty list", opt);
+	return 0;
+}
+
+static int parse_sizes(const char *opt, const char *arg, struct pmb_params *p)
+{
+	const char *v[PMB_MAX_LIST];
+	long psz = sysconf(_SC_PAGESIZE);
+	int err = split(opt, arg, v, &p->nsizes, NULL, 0);
+
+	for (unsigned i = 0; !err && i < p->nsizes; i++) {
+		if (pmb_parse_size(v[i], &p->sizes[i]) < 0 || p->sizes[i] < (uint64_t)psz ||
+		    p->sizes[i] % (uint64_t)psz)
+			return pmb_err(-EINVAL, "%s: '%s' is not a size of whole pages (e.g. 64M, 4G)", opt, v[i]);
+	}
+	return err;
+}
+
+static int parse_pcts(const char *opt, const char *arg, double *out, unsigned *n)
+{
+	const char *v[PMB_MAX_LIST];
+	int err = split(opt, arg, v, n, NULL, 0);
+
+	for (unsigned i = 0; !err && i < *n; i++)
+		if (pmb_parse_pct(v[i], &out[i]) < 0)
+			return pmb_err(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
+	return err;
+}
+
+static int parse_batches(const char *opt, const char *arg, struct pmb_params *p)
+{
+	const char *v[PMB_MAX_LIST];
+	int err = split(opt, arg, v, &p->nbatches, NULL, 0);
+
+	for (unsigned i = 0; !err && i < p->nbatches; i++)
+		if (pmb_parse_u64(v[i], 1, 1 << 20, &p->batches[i]) < 0)
+			return pmb_err(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
+	return err;
+}
+
+static int uint_opt(const char *opt, const char *arg, uint64_t min, uint64_t max, unsigned *out)
+{
+	uint64_t v;
+
+	if (pmb_parse_u64(arg, min, max, &v) < 0)
+		return pmb_err(-EINVAL, "%s: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
+			       opt, arg, min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int apply_profile(struct pmb_params *p, const struct profile *pr)
+{
+	int err;
+
+	p->profile = pr->name;
+	err = split("--kinds", pr->kinds, p->kinds, &p->nkinds, NULL, 0) ||
+	      split("--swapout", pr->swapouts, p->swapouts, &p->nswapouts, NULL, 0) ||
+	      parse_sizes("--size", pr->sizes, p) ||
+	      parse_pcts("--dirty", pr->dirty, p->dirty, &p->ndirty) ||
+	      parse_pcts("--swapped", pr->swapped, p->swapped, &p->nswapped) ||
+	      split("--methods", pr->methods, p->methods, &p->nmethods, NULL, 0) ||
+	      parse_batches("--batches", pr->batches, p);
+	p->rounds = pr->rounds;
+	p->warmup = pr->warmup;
+	p->series = pr->series;
+	p->sparse_reads = pr->sparse_reads ? pr->sparse_reads : 64;
+	return err ? -EINVAL : 0;
+}
+
+static void usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+"usage: pmbench %s [options]\n"
+"\n"
+"%s\n"
+"\n"
+"  --profile NAME     quick (default), standard, cover-letter\n"
+"  --kinds LIST       memfd,shared-anon,private-anon\n"
+"  --swapout LIST     pageout (MADV_PAGEOUT on an exact set), cgroup (memory limit), none\n"
+"  --size LIST        region sizes, e.g. 64M,1G\n"
+"  --dirty LIST       percent of pages written, e.g. 0,50,100\n"
+"  --swapped LIST     percent swapped (pageout: of the dirtied pages; cgroup: of the region,\n"
+"                     by setting the limit to the rest)\n"
+"  --layout L         contiguous, strided or random (default) choice of pages\n"
+"  --methods LIST     dense,sparse,batched\n"
+"  --batches LIST     entries per read for batched, e.g. 1,8,64,512\n"
+"  --rounds N         measured rounds per series (every method once per round)\n"
+"  --warmup N         warm-up rounds per series, discarded\n"
+"  --series N         timed series per case; the state is re-checked around each\n"
+"  --sparse-reads N   single-entry reads per sparse sample\n"
+"  --cpu N            CPU to pin the reader to (default: the last one)\n"
+"  --seed N           seed of every random choice (default 1)\n"
+"  --swap S           zram (default: set up a zram device and remove it after),\n"
+"                     existing (use the active swap), or a device/file path to swapon\n"
+"  --swap-size SIZE   zram size (default: twice the largest region, at least 256M)\n"
+"  --cgroup MODE      auto (default), v1 or v2\n"
+"  --results DIR      results root (default: results)\n"
+"  --no-content-check do not read swap slots back\n"
+"  -v, --verbose\n"
+"\n"
+"exit codes: 0 done (run) or correct (verify), 2 incorrect kernel behaviour (verify),\n"
+"            3 harness error, 64 usage error, 77 cannot run here, 128+N interrupted by signal N\n",
+		cmd, !strcmp(cmd, "verify") ?
+		"Correctness only: build every case, compare pagemap with the oracle, print KTAP." :
+		"Run the matrix: build every case, judge it, time every method, write results/<run-id>/.");
+}
+
+enum { O_PROFILE = 256, O_KINDS, O_SWAPOUT, O_SIZE, O_DIRTY, O_SWAPPED, O_LAYOUT, O_METHODS,
+       O_BATCHES, O_ROUNDS, O_WARMUP, O_SERIES, O_SPARSE, O_CPU, O_SEED, O_SWAP, O_SWAPSIZE,
+       O_CGROUP, O_RESULTS, O_NOCONTENT };
+
+static const struct option longopts[] = {
+	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "kinds", required_argument, NULL, O_KINDS },
+	{ "swapout", required_argument, NULL, O_SWAPOUT },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "dirty", required_argument, NULL, O_DIRTY },
+	{ "swapped", required_argument, NULL, O_SWAPPED },
+	{ "layout", required_argument, NULL, O_LAYOUT },
+	{ "methods", required_argument, NULL, O_METHODS },
+	{ "batches", required_argument, NULL, O_BATCHES },
+	{ "rounds", required_argument, NULL, O_ROUNDS },
+	{ "warmup", required_argument, NULL, O_WARMUP },
+	{ "series", required_argument, NULL, O_SERIES },
+	{ "sparse-reads", required_argument, NULL, O_SPARSE },
+	{ "cpu", required_argument, NULL, O_CPU },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "swap", required_argument, NULL, O_SWAP },
+	{ "swap-size", required_argument, NULL, O_SWAPSIZE },
+	{ "cgroup", required_argument, NULL, O_CGROUP },
+	{ "results", required_argument, NULL, O_RESULTS },
+	{ "no-content-check", no_argument, NULL, O_NOCONTENT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* 0, or an exit code to return at once (help, usage). */
+static int parse_args(int argc, char **argv, struct pmb_params *p, const char *cmd)
+{
+	static const char *const layouts[] = { "contiguous", "random", "strided" };
+	const struct profile *pr = find_profile("quick");
+	uint64_t v = 0;
+	unsigned u = 0;
+	int c, i;
+
+	/* The profile sets the defaults; every other option overrides it, in any order. */
+	for (i = 1; i < argc; i++) {
+		const char *name = NULL;
+
+		if (!strncmp(argv[i], "--profile=", 10))
+			name = argv[i] + 10;
+		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
+			name = argv[i + 1];
+		if (name && !(pr = find_profile(name))) {
+			pmb_err(0, "--profile: unknown profile '%s' (quick, standard, cover-letter)", name);
+			return PMB_EXIT_USAGE;
+		}
+	}
+	memset(p, 0, sizeof(*p));
+	if (apply_profile(p, pr))
+		return PMB_EXIT_ERROR;
+	p->layout = "random";
+	p->seed = 1;
+	p->cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	p->swap = "zram";
+	p->cgroup = "auto";
+	p->results = "results";
+	p->timing = strcmp(cmd, "verify") != 0;
+	p->check_content = true;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		int err = 0;
+
+		switch (c) {
+		case O_PROFILE: break;
+		case O_KINDS: err = split("--kinds", optarg, p->kinds, &p->nkinds, known_kinds, 3); break;
+		case O_SWAPOUT:
+			err = split("--swapout", optarg, p->swapouts, &p->nswapouts, known_swapouts, 3);
+			break;
+		case O_SIZE: err = parse_sizes("--size", optarg, p); break;
+		case O_DIRTY: err = parse_pcts("--dirty", optarg, p->dirty, &p->ndirty); break;
+		case O_SWAPPED: err = parse_pcts("--swapped", optarg, p->swapped, &p->nswapped); break;
+		case O_LAYOUT:
+			if (!in_set(optarg, layouts, 3))
+				err = pmb_err(-EINVAL, "--layout: '%s' is not contiguous, strided or random", optarg);
+			p->layout = optarg;
+			break;
+		case O_METHODS:
+			err = split("--methods", optarg, p->methods, &p->nmethods, known_methods, 3);
+			break;
+		case O_BATCHES: err = parse_batches("--batches", optarg, p); break;
+		case O_ROUNDS: err = uint_opt("--rounds", optarg, 1, 100000, &p->rounds); break;
+		case O_WARMUP: err = uint_opt("--warmup", optarg, 0, 1000, &p->warmup); break;
+		case O_SERIES: err = uint_opt("--series", optarg, 1, 1000, &p->series); break;
+		case O_SPARSE: err = uint_opt("--sparse-reads", optarg, 1, 1 << 20, &p->sparse_reads); break;
+		case O_CPU:
+			err = uint_opt("--cpu", optarg, 0, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) - 1, &u);
+			p->cpu = (int)u;
+			break;
+		case O_SEED:
+			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &v) < 0)
+				err = pmb_err(-EINVAL, "--seed: '%s' is not a whole number", optarg);
+			p->seed = v;
+			break;
+		case O_SWAP: p->swap = optarg; break;
+		case O_SWAPSIZE:
+			if (pmb_parse_size(optarg, &p->swap_size) < 0 || p->swap_size < (1 << 20))
+				err = pmb_err(-EINVAL, "--swap-size: '%s' is not a size of at least 1M", optarg);
+			break;
+		case O_CGROUP:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "v1") && strcmp(optarg, "v2"))
+				err = pmb_err(-EINVAL, "--cgroup: '%s' is not auto, v1 or v2", optarg);
+			p->cgroup = optarg;
+			break;
+		case O_RESULTS: p->results = optarg; break;
+		case O_NOCONTENT: p->check_content = false; break;
+		case 'v': pmb_verbose = 1; break;
+		case 'h': usage(stdout, cmd); return -1;
+		case ':':
+			pmb_err(0, "%s needs a value", argv[optind - 1]);
+			return PMB_EXIT_USAGE;
+		default:
+			pmb_err(0, "unknown option '%s' (see pmbench %s --help)", argv[optind - 1], cmd);
+			return PMB_EXIT_USAGE;
+		}
+		if (err)
+			return PMB_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		pmb_err(0, "unexpected argument '%s' (see pmbench %s --help)", argv[optind], cmd);
+		return PMB_EXIT_USAGE;
+	}
+	if (!p->swap_size) {
+		uint64_t max = 0;
+
+		for (unsigned k = 0; k < p->nsizes; k++)
+			if (p->sizes[k] > max)
+				max = p->sizes[k];
+		p->swap_size = 2 * max < (256 << 20) ? (256 << 20) : 2 * max;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- timing */
+
+static size_t method_args(const struct pmb_params *p, char **argv, size_t at, char specs[][32])
+{
+	size_t n = 0;
+
+	for (unsigned m = 0; m < p->nmethods; m++) {
+		if (!strcmp(p->methods[m], "batched")) {
+			for (unsigned b = 0; b < p->nbatches; b++) {
+				snprintf(specs[n], 32, "batched:%" PRIu64, p->batches[b]);
+				argv[at++] = "--method";
+				argv[at++] = specs[n++];
+			}
+		} else {
+			snprintf(specs[n], 32, "%s", p->methods[m]);
+			argv[at++] = "--method";
+			argv[at++] = specs[n++];
+		}
+	}
+	argv[at] = NULL;
+	return at;
+}
+
+/* Run pmscan against the stopped workload; out is its stdout. */
+static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool agree, uint64_t seed,
+		char **out, size_t *len, int *status)
+{
+	char exe[600], pid[16], addr[32], pages[24], cpu[16], sd[24], rounds[16], warm[16], sparse[16];
+	char specs[PMB_MAX_LIST * 2][32];
+	char *argv[32 + 4 * PMB_MAX_LIST];
+	size_t n = 0;
+
+	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
+	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, w->addr);
+	snprintf(pages, sizeof(pages), "%" PRIu64, w->pages);
+	snprintf(cpu, sizeof(cpu), "%d", p->cpu);
+	snprintf(sd, sizeof(sd), "%" PRIu64, seed);
+	snprintf(rounds, sizeof(rounds), "%u", p->rounds);
+	snprintf(warm, sizeof(warm), "%u", p->warmup);
+	snprintf(sparse, sizeof(sparse), "%u", p->sparse_reads);
+	argv[n++] = exe;
+	argv[n++] = "--pid"; argv[n++] = pid;
+	argv[n++] = "--addr"; argv[n++] = addr;
+	argv[n++] = "--pages"; argv[n++] = pages;
+	argv[n++] = "--cpu"; argv[n++] = cpu;
+	argv[n++] = "--seed"; argv[n++] = sd;
+	if (agree) {
+		argv[n++] = "--agree";
+	} else {
+		argv[n++] = "--rounds"; argv[n++] = rounds;
+		argv[n++] = "--warmup"; argv[n++] = warm;
+		argv[n++] = "--sparse-reads"; argv[n++] = sparse;
+	}
+	method_args(p, argv, n, specs);
+	return pmb_spawn_capture(argv, out, len, status);
+}
+
+/* Append pmscan's rows to samples.tsv, tagged with case, series and the drift verdict. */
+static void keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigned series, bool discarded,
+			 char *out)
+{
+	char *line, *save;
+
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char method[32];
+		long batch, qd, round, warm, pos;
+		unsigned long long entries, reads, ns;
+
+		if (sscanf(line, "%31[^\t]\t%ld\t%ld\t%ld\t%ld\t%llu\t%llu\t%llu\t%ld", method, &batch, &qd,
+			   &round, &warm, &entries, &reads, &ns, &pos) != 9)
+			continue;
+		fprintf(rd->samples, "%s\t%s\t%ld\t%ld\t%u\t%ld\t%ld\t%d\t%llu\t%llu\t%llu\t%ld\n", c->id,
+			method, batch, qd, series, round, warm, discarded, entries, reads, ns, pos);
+	}
+	fflush(rd->samples);
+}
+
+/* ---------------------------------------------------------------- cases */
+
+struct runner {
+	struct pmb_params p;
+	struct pmb_swap sw;
+	bool have_swap;
+	char swap_why[256];
+	struct pmb_cgroup_env cg;
+	struct pmb_rundir rd;
+	FILE *ktap;
+	struct pmb_case *cases;
+	unsigned ncases;
+	struct pmb_workload w;
+	char cgroup[512];
+};
+
+static void release_case(struct runner *r)
+{
+	pmb_workload_stop(&r->w);
+	if (r->cgroup[0]) {
+		pmb_cgroup_destroy(r->cgroup);
+		r->cgroup[0] = '\0';
+	}
+}
+
+static void set_verdict(struct pmb_case *c, const char *verdict, const char *prefix, const char *why)
+{
+	snprintf(c->verdict, sizeof(c->verdict), "%s", verdict);
+	snprintf(c->reason, sizeof(c->reason), "%s%s", prefix, why);
+}
+
+static bool same_state(const uint8_t *a, const uint8_t *b, uint64_t n)
+{
+	return !memcmp(a, b, n);
+}
+
+/* Time one case: series of rounds, each bracketed by a state check. */
+static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, uint8_t *now)
+{
+	uint64_t counts[PMS_NR];
+	int err;
+
+	for (unsigned s = 0; s < r->p.series && !pmb_stop_signal; s++) {
+		char *out;
+		size_t len;
+		int status;
+		bool ok;
+
+		err = scan(&r->p, &r->w, false, r->p.seed + s, &out, &len, &status);
+		if (err)
+			return err;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			free(out);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_SKIP)
+				return -EOPNOTSUPP;
+			return -EIO;
+		}
+		err = pmb_workload_state(&r->w, now, counts);
+		ok = !err && same_state(ref, now, c->pages);
+		c->series_total++;
+		if (!ok)
+			c->series_discarded++;
+		keep_samples(&r->rd, c, s, !ok, out);
+		free(out);
+		if (err)
+			return err;
+		if (!ok) {
+			pmb_warn("%s: the state drifted during series %u; the series is discarded, the case stops",
+				 c->id, s);
+			break;
+		}
+	}
+	return pmb_stop_signal ? -EINTR : 0;
+}
+
+static int run_case(struct runner *r, struct pmb_case *c)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t counts[PMS_NR];
+	uint8_t *ref = NULL, *now = NULL;
+	char why[256] = "", name[96];
+	const char *cg = NULL;
+	int err = 0, status;
+
+	if (strcmp(c->swapout, "none") && !r->have_swap) {
+		set_verdict(c, "skip", "no swap: ", r->swap_why);
+		return 0;
+	}
+	if (!strcmp(c->swapout, "cgroup")) {
+		uint64_t region = c->pages * (uint64_t)psz;
+		uint64_t limit = (uint64_t)((double)region * (100.0 - c->swapped) / 100.0) + (1 << 20);
+
+		if (r->cg.mode == PMB_CG_NONE) {
+			set_verdict(c, "skip", "no memory cgroup: ", r->cg.why);
+			return 0;
+		}
+		snprintf(name, sizeof(name), "pagemap-bench.%d.%ld", (int)getpid(), (long)(c - r->cases));
+		err = pmb_cgroup_create(&r->cg, name, limit, r->cgroup, sizeof(r->cgroup));
+		if (err) {
+			set_verdict(c, "skip", "cannot create a memory cgroup: ", strerror(-err));
+			r->cgroup[0] = '\0';
+			return 0;
+		}
+		cg = r->cgroup;
+	}
+	pmb_info("%s: building", c->id);
+	err = pmb_workload_start(&r->w, &r->p, c, cg, why, sizeof(why));
+	if (err == -EOPNOTSUPP) {
+		set_verdict(c, "skip", "", why);
+		return 0;
+	}
+	if (err == -ENOMEM || (err && cg && pmb_cgroup_oom_kills(&r->cg, cg) > 0)) {
+		set_verdict(c, "oom", "", "the workload was OOM-killed in its cgroup; raise the limit (--swapped)");
+		return 0;
+	}
+	if (err == -EINTR)
+		return err;
+	if (err) {
+		set_verdict(c, "error", "", why);
+		return 0;
+	}
+	/*
+	 * The state is reached: lift the limit, or every later charge (a pipe
+	 * buffer, a page table) would reclaim another page and the state drift.
+	 */
+	if (cg && pmb_cgroup_unlimit(&r->cg, cg) < 0)
+		pmb_warn("%s: cannot lift the cgroup limit; the state may drift", c->id);
+	ref = malloc(c->pages);
+	now = malloc(c->pages);
+	if (!ref || !now) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = pmb_workload_state(&r->w, ref, counts);
+	if (err) {
+		set_verdict(c, "error", "", "cannot read the workload's state");
+		goto out;
+	}
+	err = pmb_judge(c, &r->w, ref, &r->sw, r->p.seed, r->p.check_content);
+	if (err) {
+		set_verdict(c, "error", "", "cannot read pagemap");
+		goto out;
+	}
+	if (r->w.pageout_missed > 0 || r->w.contradictions > 0)
+		pmb_warn("%s: MADV_PAGEOUT missed %ld chosen pages, %ld oracle contradictions", c->id,
+			 r->w.pageout_missed, r->w.contradictions);
+	/* Differential check: every method must return the same entries. */
+	{
+		char *out;
+		size_t len;
+
+		err = scan(&r->p, &r->w, true, r->p.seed, &out, &len, &status);
+		if (err)
+			goto out;
+		c->agree = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" :
+			   WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_INCORRECT ? "no" : "-";
+		if (!strcmp(c->agree, "no")) {
+			char *mm = strstr(out, "mismatch");
+
+			pmb_warn("%s: scan methods disagree: %.*s", c->id, mm ? (int)strcspn(mm, "\n") : 0,
+				 mm ? mm : "");
+			if (!strcmp(c->verdict, "correct")) {
+				strcpy(c->verdict, "incorrect");
+				snprintf(c->reason, sizeof(c->reason), "scan methods disagree on the same frozen region");
+			}
+		}
+		free(out);
+	}
+	if (r->p.timing)
+		err = time_case(r, c, ref, now);
+	if (err == -EOPNOTSUPP)
+		err = 0;
+out:
+	free(ref);
+	free(now);
+	return err;
+}
+
+static void case_list(struct runner *r)
+{
+	const struct pmb_params *p = &r->p;
+	long psz = sysconf(_SC_PAGESIZE);
+	unsigned n = 0;
+
+	r->cases = calloc((size_t)p->nkinds * p->nswapouts * p->nsizes * p->ndirty * p->nswapped,
+			  sizeof(*r->cases));
+	for (unsigned a = 0; a < p->nkinds; a++)
+		for (unsigned b = 0; b < p->nswapouts; b++)
+			for (unsigned s = 0; s < p->nsizes; s++)
+				for (unsigned d = 0; d < p->ndirty; d++)
+					for (unsigned w = 0; w < p->nswapped; w++) {
+						struct pmb_case *c = &r->cases[n++];
+
+						c->kind = p->kinds[a];
+						c->swapout = p->swapouts[b];
+						c->pages = p->sizes[s] / (uint64_t)psz;
+						c->dirty = p->dirty[d];
+						c->swapped = !strcmp(c->swapout, "none") ? 0 : p->swapped[w];
+						snprintf(c->id, sizeof(c->id), "%s-%s-p%" PRIu64 "-d%g-s%g",
+							 c->kind, c->swapout, c->pages, c->dirty, c->swapped);
+						strcpy(c->verdict, "skip");
+						/* "none" ignores --swapped: keep one case, not duplicates. */
+						if (!strcmp(c->swapout, "none") && w)
+							n--;
+					}
+	r->ncases = n;
+}
+
+static int setup_env(struct runner *r)
+{
+	int err;
+
+	if (!strcmp(r->p.cgroup, "auto")) {
+		pmb_cgroup_detect(&r->cg);
+	} else {
+		pmb_cgroup_detect(&r->cg);
+		if ((!strcmp(r->p.cgroup, "v1") && r->cg.mode != PMB_CG_V1) ||
+		    (!strcmp(r->p.cgroup, "v2") && r->cg.mode != PMB_CG_V2)) {
+			snprintf(r->cg.why, sizeof(r->cg.why), "--cgroup %s: not the memory controller's "
+				 "hierarchy here", r->p.cgroup);
+			r->cg.mode = PMB_CG_NONE;
+		}
+	}
+	err = pmb_swap_setup(&r->sw, r->p.swap, r->p.swap_size, r->swap_why, sizeof(r->swap_why));
+	r->have_swap = !err;
+	if (err)
+		pmb_warn("no swap for this run: %s", r->swap_why);
+	return 0;
+}
+
+static void teardown(struct runner *r)
+{
+	release_case(r);
+	pmb_swap_teardown(&r->sw);
+	pmb_own_close();
+}
+
+static int run_main(int argc, char **argv, const char *cmd)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+	unsigned nskip = 0, nbad = 0, nerr = 0;
+	char path[600];
+	int err, ret;
+
+	if (!r)
+		return PMB_EXIT_ERROR;
+	ret = parse_args(argc, argv, &r->p, cmd);
+	if (ret) {
+		free(r);
+		return ret < 0 ? PMB_EXIT_PASS : ret;
+	}
+	if (geteuid() != 0) {
+		pmb_err(0, "skip: needs root (swap, cgroups, and swap offsets in pagemap need CAP_SYS_ADMIN)");
+		free(r);
+		return PMB_EXIT_SKIP;
+	}
+	install_signals();
+	pmb_sweep_leftovers(true);
+	err = pmb_own_open();
+	if (err) {
+		pmb_err(err, "cannot write %s", PMB_STATE_DIR);
+		free(r);
+		return PMB_EXIT_ERROR;
+	}
+	case_list(r);
+	setup_env(r);
+	err = pmb_rundir_create(&r->rd, r->p.results);
+	if (err) {
+		pmb_err(err, "cannot create a run directory under %s", r->p.results);
+		teardown(r);
+		return PMB_EXIT_ERROR;
+	}
+	pmb_meta_write(&r->rd, &r->p, &r->sw, &r->cg, argc, argv, "running");
+	snprintf(path, sizeof(path), "%s/verify.ktap", r->rd.path);
+	r->ktap = fopen(path, "we");
+	for (FILE **o = (FILE *[]){ r->ktap, !strcmp(cmd, "verify") ? stdout : NULL, NULL }; *o; o++)
+		fprintf(*o, "KTAP version 1\n# pagemap-bench verify: %s\n1..%u\n", r->rd.id, r->ncases);
+	fprintf(stderr, "pmbench: %s: %u cases, results in %s\n", cmd, r->ncases, r->rd.path);
+
+	for (unsigned i = 0; i < r->ncases && !pmb_stop_signal; i++) {
+		struct pmb_case *c = &r->cases[i];
+
+		fprintf(stderr, "pmbench: [%u/%u] %s\n", i + 1, r->ncases, c->id);
+		err = run_case(r, c);
+		release_case(r);
+		if (err == -EINTR || pmb_stop_signal)
+			break;
+		if (err) {
+			set_verdict(c, "error", "", strerror(-err));
+			err = 0;
+		}
+		pmb_case_row(&r->rd, c, &r->p);
+		for (FILE **o = (FILE *[]){ r->ktap, !strcmp(cmd, "verify") ? stdout : NULL, NULL }; *o; o++) {
+			pmb_ktap_case(*o, i + 1, c);
+			fflush(*o);
+		}
+		nskip += !strcmp(c->verdict, "skip") || !strcmp(c->verdict, "oom");
+		nbad += !strcmp(c->verdict, "incorrect");
+		nerr += !strcmp(c->verdict, "error");
+	}
+	teardown(r);
+	if (pmb_stop_signal) {
+		int sig = pmb_stop_signal;
+
+		pmb_meta_set_status(&r->rd, "interrupted");
+		pmb_err(0, "interrupted by signal %d; %s is marked interrupted", sig, r->rd.path);
+		ret = 128 + sig;
+		goto out;
+	}
+	if (r->ktap)
+		fprintf(r->ktap, "# totals: %u cases, %u incorrect, %u errors, %u skipped\n", r->ncases, nbad,
+			nerr, nskip);
+	if (!strcmp(cmd, "verify"))
+		printf("# totals: %u cases, %u incorrect, %u errors, %u skipped\n", r->ncases, nbad, nerr, nskip);
+	else
+		pmb_summarize_run(&r->rd, r->cases, r->ncases, stdout);
+	pmb_meta_set_status(&r->rd, "complete");
+	fprintf(stderr, "pmbench: run directory: %s\n", r->rd.path);
+	if (nskip == r->ncases) {
+		pmb_err(0, "skip: no case could run here (see the reasons above)");
+		ret = PMB_EXIT_SKIP;
+	} else if (!strcmp(cmd, "verify")) {
+		ret = nbad ? PMB_EXIT_INCORRECT : nerr ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
+	} else {
+		ret = nerr ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
+	}
+out:
+	if (r->ktap)
+		fclose(r->ktap);
+	if (r->rd.cases)
+		fclose(r->rd.cases);
+	if (r->rd.samples)
+		fclose(r->rd.samples);
+	free(r->cases);
+	free(r);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, "run");
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	return run_main(argc, argv, "verify");
+}
+
+int cmd_cleanup(int argc, char **argv)
+{
+	int n;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: pmbench cleanup\n\nRemove the swap, zram devices and cgroups that a killed run "
+		       "left behind\n(recorded in %s), and mark its run directory interrupted.\n", PMB_STATE_DIR);
+		return PMB_EXIT_PASS;
+	}
+	if (argc > 1) {
+		pmb_err(0, "cleanup takes no arguments");
+		return PMB_EXIT_USAGE;
+	}
+	if (geteuid() != 0) {
+		pmb_err(0, "skip: needs root");
+		return PMB_EXIT_SKIP;
+	}
+	n = pmb_sweep_leftovers(true);
+	if (n < 0)
+		return pmb_err(n, "cleanup"), PMB_EXIT_ERROR;
+	printf("cleaned %d leftover item%s\n", n, n == 1 ? "" : "s");
+	return PMB_EXIT_PASS;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The run: its parameters, its cases, and the pieces cmd_run/cmd_verify are built from. */
+#ifndef PMB_RUN_H
+#define PMB_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "env.h"
+#include "pagemap.h"
+
+#define PMB_MAX_LIST 32
+#define PMB_SCHEMA "pagemap-bench/1"
+
+struct pmb_params {
+	const char *profile;
+	const char *kinds[PMB_MAX_LIST];
+	unsigned nkinds;
+	const char *swapouts[PMB_MAX_LIST];
+	unsigned nswapouts;
+	uint64_t sizes[PMB_MAX_LIST];		/* bytes */
+	unsigned nsizes;
+	double dirty[PMB_MAX_LIST];
+	unsigned ndirty;
+	double swapped[PMB_MAX_LIST];
+	unsigned nswapped;
+	const char *methods[PMB_MAX_LIST];	/* dense, sparse, batched */
+	unsigned nmethods;
+	uint64_t batches[PMB_MAX_LIST];
+	unsigned nbatches;
+	const char *layout;
+	uint64_t seed;
+	unsigned rounds, warmup, series, sparse_reads;
+	int cpu;
+	const char *swap;			/* zram | existing | PATH */
+	uint64_t swap_size;
+	const char *cgroup;			/* auto | v1 | v2 */
+	const char *results;			/* results root */
+	bool timing;				/* false for verify */
+	bool ktap_stdout;
+	bool check_content;
+};
+
+/* A live workload: a stopped pmwork child with the region it built. */
+struct pmb_workload {
+	pid_t pid;
+	int to_fd, from_fd;
+	FILE *from;
+	uint64_t addr, pages;
+	long page_size;
+	long pageout_missed, pageout_extra, contradictions;
+	char cgroup[512];
+};
+
+/* What a case was and what was found. */
+struct pmb_case {
+	char id[128];
+	const char *kind, *swapout;
+	uint64_t pages;
+	double dirty, swapped;
+	char verdict[16];			/* correct incorrect oom skip error */
+	char reason[256];
+	uint64_t truth[PMS_NR];
+	uint64_t cm[PMS_NR][PMS_NR];		/* [true][reported] */
+	uint64_t bad_type, bad_offset, dup, content_ok, content_bad, content_unchecked;
+	uint64_t smaps_swap_kb, oracle_swap_kb;
+	const char *agree;			/* yes no - */
+	unsigned series_total, series_discarded;
+};
+
+/* The open run directory. */
+struct pmb_rundir {
+	char path[512];
+	char id[160];
+	FILE *cases, *samples;
+};
+
+extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */
+
+/* proc.c */
+int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,
+		       const char *cgroup, char *why, size_t whylen);
+int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
+void pmb_workload_stop(struct pmb_workload *w);
+int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status);
+const char *pmb_bindir(void);
+
+/* verify.c */
+int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *truth,
+	      struct pmb_swap *sw, uint64_t seed, bool check_content);
+int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb);
+void pmb_ktap_case(FILE *f, unsigned n, const struct pmb_case *c);
+
+/* results.c */
+int pmb_rundir_create(struct pmb_rundir *rd, const char *root);
+int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, const struct pmb_swap *sw,
+		   const struct pmb_cgroup_env *cg, int argc, char **argv, const char *status);
+int pmb_meta_set_status(const struct pmb_rundir *rd, const char *status);
+void pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct pmb_params *p);
+int pmb_summarize_run(struct pmb_rundir *rd, const struct pmb_case *cases, unsigned ncases,
+		      FILE *human);
+
+#endif
