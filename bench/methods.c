@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The scan-method registry and what the pread methods share. */
+#include "method.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Sorted by name: one row per method file. */
+const struct pms_method *const pms_methods[] = {
+	&pms_method_batched,
+	&pms_method_dense,
+	&pms_method_sparse,
+};
+const size_t pms_nr_methods = sizeof(pms_methods) / sizeof(pms_methods[0]);
+
+const struct pms_method *pms_method_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < pms_nr_methods; i++)
+		if (strlen(pms_methods[i]->name) == len &&
+		    !strncmp(pms_methods[i]->name, name, len))
+			return pms_methods[i];
+	return NULL;
+}
+
+int pms_parse_spec(const char *spec, struct pms_variant *v)
+{
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	uint64_t b;
+
+	memset(v, 0, sizeof(*v));
+	v->qd = 1;
+	v->m = pms_method_find(spec, len);
+	if (!v->m)
+		return pms_usage("--method %s: unknown method (see --list)", spec);
+	if (!(v->m->args & PMS_ARG_BATCH)) {
+		if (colon)
+			return pms_usage("--method %s: %s takes no parameter",
+				       spec, v->m->name);
+		snprintf(v->spec, sizeof(v->spec), "%s", v->m->name);
+		return 0;
+	}
+	if (!colon)
+		return pms_usage("--method %s: needs a batch, %s:B", spec, v->m->name);
+	if (pmb_parse_u64(colon + 1, 1, PMS_BATCH_MAX, &b))
+		return pms_usage("--method %s: batch must be an integer in 1..%u",
+			       spec, PMS_BATCH_MAX);
+	v->batch = b;
+	snprintf(v->spec, sizeof(v->spec), "%s:%llu", v->m->name, (unsigned long long)b);
+	return 0;
+}
+
+int pms_emit_row(struct pms_emit *e, uint64_t entries, uint64_t reads,
+		 uint64_t ns, int pmd_pos)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 256;
+		struct pms_row *r = realloc(e->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		e->rows = r;
+		e->cap = cap;
+	}
+	e->rows[e->n++] = (struct pms_row){
+		.variant = e->variant, .round = e->round, .warmup = e->warmup,
+		.pmd_pos = pmd_pos, .entries = entries, .reads = reads, .ns = ns,
+	};
+	return 0;
+}
+
+/* pread of pagemap exists since 2.6.25; this catches a kernel without it. */
+const char *pms_probe_pread(struct pms_ctx *ctx)
+{
+	uint64_t e;
+	ssize_t r = pread(ctx->fd, &e, sizeof(e), pms_offset(ctx, 0));
+
+	if (r == (ssize_t)sizeof(e))
+		return NULL;
+	return r < 0 ? "pread of pagemap failed" : "pread of pagemap returned a short read";
+}
+
+/*
+ * The loop the dense and batched methods time: only preads and a length
+ * check.  One pread per batch; a short or failed read is an error.
+ */
+int pms_read_batched(const struct pms_ctx *ctx, uint64_t *out, uint64_t first,
+		     uint64_t count, uint64_t batch, uint64_t *reads)
+{
+	uint64_t i, n = 0;
+
+	for (i = 0; i < count; i += batch) {
+		size_t len = (size_t)(count - i < batch ? count - i : batch) * PM_ENTRY_BYTES;
+		ssize_t r = pread(ctx->fd, out + i, len, pms_offset(ctx, first + i));
+
+		n++;
+		if (r < 0)
+			return -errno;
+		if ((size_t)r != len)
+			return -EIO;
+	}
+	*reads = n;
+	return 0;
+}

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmscan: the timed reader.  It reads /proc/PID/pagemap of a stopped process
+ * by one or more scan methods, pinned to one CPU, and prints raw timing
+ * samples as TSV on stdout.  It never decides a verdict; --agree is the one
+ * correctness check it makes (every method returns the same entries).
+ */
+#include "method.h"
+#include "pagemap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PMS_MAX_VARIANTS	64
+/* One dense pread must stay below the kernel's 2 GiB cap on a read. */
+#define PMS_MAX_PAGES		(UINT64_C(1) << 27)
+#define PMS_MAX_ROWS		(UINT64_C(1) << 24)
+#define PMS_ADDR_LIMIT		(UINT64_C(1) << 57)	/* 5-level paging user space */
+
+struct opts {
+	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads;
+	bool have_pid, have_addr, have_pages, have_cpu, agree, list;
+	struct pms_variant v[PMS_MAX_VARIANTS];
+	unsigned nv;
+};
+
+enum opt_type { OPT_U64, OPT_HEX, OPT_FLAG, OPT_METHOD };
+
+/* The options with their types and ranges: validated here and nowhere else. */
+static const struct opt_row {
+	const char *name;
+	enum opt_type type;
+	uint64_t min, max;
+	size_t off;		/* value in struct opts */
+	size_t seen;		/* bool in struct opts, or (size_t)-1 */
+} opt_rows[] = {
+#define U(f) offsetof(struct opts, f)
+	{ "pid", OPT_U64, 1, 4194304, U(pid), U(have_pid) },
+	{ "addr", OPT_HEX, 0, PMS_ADDR_LIMIT - 1, U(addr), U(have_addr) },
+	{ "pages", OPT_U64, 1, PMS_MAX_PAGES, U(pages), U(have_pages) },
+	{ "cpu", OPT_U64, 0, CPU_SETSIZE - 1, U(cpu), U(have_cpu) },
+	{ "seed", OPT_U64, 0, UINT64_MAX, U(seed), (size_t)-1 },
+	{ "rounds", OPT_U64, 1, 1000000, U(rounds), (size_t)-1 },
+	{ "warmup", OPT_U64, 0, 1000000, U(warmup), (size_t)-1 },
+	{ "sparse-reads", OPT_U64, 1, 1000000, U(sparse_reads), (size_t)-1 },
+	{ "method", OPT_METHOD, 0, 0, 0, (size_t)-1 },
+	{ "agree", OPT_FLAG, 0, 0, U(agree), (size_t)-1 },
+	{ "list", OPT_FLAG, 0, 0, U(list), (size_t)-1 },
+#undef U
+};
+#define NR_OPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pmscan --pid P --addr HEX --pages N [--cpu C] [--seed S] [--rounds R]\n"
+		"              [--warmup W] [--sparse-reads K] --method SPEC [--method SPEC ...]\n"
+		"              [--agree]\n"
+		"       pmscan --list\n"
+		"SPEC: dense | sparse | batched:B (B in 1..%u)\n"
+		"defaults: cpu = last online CPU, seed 1, rounds 10, warmup 2, sparse-reads 64\n"
+		"exit: 0 ok, 2 methods disagree (--agree), 3 error, 64 usage, 77 cannot run here\n",
+		PMS_BATCH_MAX);
+}
+
+static int parse_hex(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 16);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_opt(struct opts *o, const struct opt_row *row, const char *arg)
+{
+	uint64_t v = 0;
+	int err = 0;
+
+	switch (row->type) {
+	case OPT_FLAG:
+		*(bool *)((char *)o + row->off) = true;
+		return 0;
+	case OPT_METHOD:
+		if (o->nv == PMS_MAX_VARIANTS)
+			return pms_usage("at most %d --method options", PMS_MAX_VARIANTS);
+		err = pms_parse_spec(arg, &o->v[o->nv]);
+		if (err)
+			return err;
+		o->v[o->nv].ordinal = o->nv;
+		o->nv++;
+		return 0;
+	case OPT_HEX:
+		err = parse_hex(arg, &v);
+		if (!err && (v < row->min || v > row->max))
+			err = -ERANGE;
+		break;
+	case OPT_U64:
+		err = pmb_parse_u64(arg, row->min, row->max, &v);
+		break;
+	}
+	if (err)
+		return pms_usage("--%s %s: expected %s in %llu..%llu", row->name, arg,
+			       row->type == OPT_HEX ? "a hex address" : "an integer",
+			       (unsigned long long)row->min, (unsigned long long)row->max);
+	*(uint64_t *)((char *)o + row->off) = v;
+	if (row->seen != (size_t)-1)
+		*(bool *)((char *)o + row->seen) = true;
+	return 0;
+}
+
+static int check_opts(struct opts *o)
+{
+	uint64_t rows;
+
+	if (o->list)
+		return 0;
+	if (!o->have_pid || !o->have_addr || !o->have_pages || !o->nv)
+		return pms_usage("--pid, --addr, --pages and --method are required");
+	if (o->addr & (uint64_t)(sysconf(_SC_PAGESIZE) - 1))
+		return pms_usage("--addr %#llx: not page aligned",
+			       (unsigned long long)o->addr);
+	if (o->pages > (PMS_ADDR_LIMIT - o->addr) / (uint64_t)sysconf(_SC_PAGESIZE))
+		return pms_usage("--addr + --pages: beyond the user address space");
+	rows = (o->rounds + o->warmup) * o->nv * o->sparse_reads;
+	if (!o->agree && rows > PMS_MAX_ROWS)
+		return pms_usage("(rounds + warmup) * methods * sparse-reads: too many samples");
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	struct option lo[NR_OPTS + 2];
+	size_t i;
+	int c;
+
+	for (i = 0; i < NR_OPTS; i++)
+		lo[i] = (struct option){ opt_rows[i].name,
+			opt_rows[i].type == OPT_FLAG ? no_argument : required_argument,
+			NULL, (int)i };
+	lo[NR_OPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[NR_OPTS + 1] = (struct option){ 0 };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(PMB_EXIT_PASS);
+		}
+		if (c < 0 || (size_t)c >= NR_OPTS)
+			return pms_usage("bad option or missing value: %s (see --help)",
+				       argv[optind - 1]);
+		if (set_opt(o, &opt_rows[c], optarg))
+			return -EINVAL;
+	}
+	if (optind < argc)
+		return pms_usage("unexpected argument %s", argv[optind]);
+	return check_opts(o);
+}
+
+/* The highest-numbered CPU we may run on (the last online one). */
+static int last_cpu(void)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (c = CPU_SETSIZE - 1; c > 0; c--)
+		if (CPU_ISSET(c, &set))
+			break;
+	return c;
+}
+
+static int pin_cpu(unsigned cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	return 0;
+}
+
+static int open_pagemap(uint64_t pid, int *fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%llu/pagemap", (unsigned long long)pid);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	return 0;
+}
+
+/* A target that runs can move its pages while we read: say so. */
+static void warn_if_running(uint64_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%llu/stat", (unsigned long long)pid);
+	if (pmb_read_str(path, buf, sizeof(buf)))
+		return;
+	p = strrchr(buf, ')');
+	if (p && p[1] == ' ' && p[2] != 'T' && p[2] != 't')
+		pmb_warn("pid %llu is not stopped (state %c): entries may change while read",
+			 (unsigned long long)pid, p[2]);
+}
+
+static int alloc_buf(struct pms_ctx *ctx)
+{
+	size_t len = (size_t)ctx->pages * PM_ENTRY_BYTES;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(p, 0xff, len);	/* prefault: no page fault inside a timed read */
+	ctx->buf = p;
+	return 0;
+}
+
+static void free_buf(struct pms_ctx *ctx)
+{
+	if (ctx->buf)
+		munmap(ctx->buf, (size_t)ctx->pages * PM_ENTRY_BYTES);
+	ctx->buf = NULL;
+}
+
+static unsigned page_shift(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned s = 0;
+
+	while ((1L << s) < ps)
+		s++;
+	return s;
+}
+
+static int do_list(void)
+{
+	struct pms_ctx ctx = { .pages = 1, .page_shift = page_shift(), .sparse_reads = 1 };
+	size_t i;
+
+	/* Probe on the page of our own stack: mapped for sure. */
+	ctx.addr = (uintptr_t)&ctx & ~(((uint64_t)1 << ctx.page_shift) - 1);
+	ctx.fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < pms_nr_methods; i++) {
+		const struct pms_method *m = pms_methods[i];
+		const char *why = ctx.fd < 0 ? "cannot open /proc/self/pagemap" :
+				  m->probe ? m->probe(&ctx) : NULL;
+
+		printf("%s\t%s\t%s%s\n", m->name, m->desc, why ? "skip: " : "ok",
+		       why ? why : "");
+	}
+	if (ctx.fd >= 0)
+		close(ctx.fd);
+	return fflush(stdout) ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
+}
+
+/* Leave out the variants whose method cannot run here; 0 left is -ENOTSUP. */
+static int probe_variants(struct pms_ctx *ctx, struct opts *o)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < o->nv; i++) {
+		const char *why = o->v[i].m->probe ? o->v[i].m->probe(ctx) : NULL;
+
+		if (why) {
+			fprintf(stderr, "skip: %s: %s\n", o->v[i].spec, why);
+			continue;
+		}
+		o->v[n++] = o->v[i];
+	}
+	o->nv = n;
+	return n ? 0 : -ENOTSUP;
+}
+
+static int init_variants(struct pms_ctx *ctx, struct opts *o)
+{
+	unsigned i;
+	int err;
+
+	for (i = 0; i < o->nv; i++) {
+		struct pms_variant *v = &o->v[i];
+
+		if (!v->m->init)
+			continue;
+		err = v->m->init(ctx, v);
+		if (err)
+			return pmb_err(err, "%s: setting up", v->spec);
+	}
+	return 0;
+}
+
+static void fini_variants(struct opts *o)
+{
+	unsigned i;
+
+	for (i = 0; i < o->nv; i++)
+		if (o->v[i].m->fini)
+			o->v[i].m->fini(&o->v[i]);
+}
+
+/* A new random order of the variants for each round (Fisher-Yates). */
+static void shuffle(unsigned *order, unsigned n, uint64_t *rng)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n; i > 1; i--) {
+		unsigned j = (unsigned)pmb_rand_below(rng, i), t = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
+static int run_round(struct pms_ctx *ctx, struct opts *o, struct pms_emit *e,
+		     unsigned *order, uint64_t *rng)
+{
+	unsigned i;
+	int err;
+
+	shuffle(order, o->nv, rng);
+	for (i = 0; i < o->nv; i++) {
+		struct pms_variant *v = &o->v[order[i]];
+
+		e->variant = order[i];
+		err = v->m->sample(ctx, v, e);
+		if (err)
+			return pmb_err(err, "%s: round %u", v->spec, e->round);
+	}
+	return 0;
+}
+
+static int print_rows(const struct opts *o, const struct pms_emit *e)
+{
+	size_t i;
+
+	printf("# pagemap-bench pmscan v1\n");
+	printf("method\tbatch\tqd\tround\twarmup\tentries\treads\tns\tpmd_pos\n");
+	for (i = 0; i < e->n; i++) {
+		const struct pms_row *r = &e->rows[i];
+		const struct pms_variant *v = &o->v[r->variant];
+
+		printf("%s\t%llu\t%u\t%u\t%d\t%llu\t%llu\t%llu\t%d\n", v->m->name,
+		       (unsigned long long)v->batch, v->qd, r->round, r->warmup,
+		       (unsigned long long)r->entries, (unsigned long long)r->reads,
+		       (unsigned long long)r->ns, r->pmd_pos);
+	}
+	if (fflush(stdout) || ferror(stdout))
+		return pmb_err(-EIO, "writing the samples");
+	return 0;
+}
+
+static int do_timed(struct pms_ctx *ctx, struct opts *o)
+{
+	struct pms_emit e = { 0 };
+	unsigned order[PMS_MAX_VARIANTS];
+	uint64_t rng = ctx->seed, r;
+	int err = 0;
+
+	for (r = 0; !err && r < o->warmup + o->rounds; r++) {
+		e.warmup = r < o->warmup;
+		e.round = (unsigned)(e.warmup ? r : r - o->warmup);
+		err = run_round(ctx, o, &e, order, &rng);
+	}
+	if (!err)
+		err = print_rows(o, &e);
+	free(e.rows);
+	return err ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
+}
+
+static void print_agree(const char *spec, const uint64_t *ent, uint64_t n)
+{
+	uint64_t st[PMS_NR] = { 0 }, file = 0, sd = 0, ex = 0, i;
+
+	for (i = 0; i < n; i++) {
+		st[pm_state_of(ent[i])]++;
+		file += pm_file(ent[i]);
+		sd += pm_soft_dirty(ent[i]);
+		ex += pm_exclusive(ent[i]);
+	}
+	printf("agree\t%s\tnone=%llu\tpresent=%llu\tswapped=%llu\tfile=%llu"
+	       "\tsoft_dirty=%llu\texclusive=%llu\n", spec,
+	       (unsigned long long)st[PMS_NONE], (unsigned long long)st[PMS_PRESENT],
+	       (unsigned long long)st[PMS_SWAPPED], (unsigned long long)file,
+	       (unsigned long long)sd, (unsigned long long)ex);
+}
+
+static uint64_t first_diff(const uint64_t *a, const uint64_t *b, uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n && a[i] == b[i]; i++)
+		;
+	return i;
+}
+
+/* Every variant's entries against the first one's, exactly. */
+static int do_agree(struct pms_ctx *ctx, struct opts *o)
+{
+	uint64_t *want = ctx->buf, *got = NULL, i;
+	int err, ret = PMB_EXIT_PASS;
+	unsigned k;
+
+	if (o->nv > 1 && !(got = calloc(ctx->pages, sizeof(*got))))
+		return pmb_err(-ENOMEM, "agree"), PMB_EXIT_ERROR;
+	for (k = 0; k < o->nv; k++) {
+		uint64_t *dst = k ? got : want;
+
+		err = o->v[k].m->collect(ctx, &o->v[k], dst);
+		if (err) {
+			pmb_err(err, "%s: reading all entries", o->v[k].spec);
+			ret = PMB_EXIT_ERROR;
+			break;
+		}
+		i = k ? first_diff(want, got, ctx->pages) : ctx->pages;
+		if (i < ctx->pages) {
+			printf("mismatch\t%s\tindex=%llu\twant=0x%llx\tgot=0x%llx\n", o->v[k].spec,
+			       (unsigned long long)i, (unsigned long long)want[i],
+			       (unsigned long long)got[i]);
+			ret = PMB_EXIT_INCORRECT;
+			break;
+		}
+		print_agree(o->v[k].spec, dst, ctx->pages);
+	}
+	free(got);
+	if (fflush(stdout) || ferror(stdout))
+		return pmb_err(-EIO, "writing the result"), PMB_EXIT_ERROR;
+	return ret;
+}
+
+/* The target must be readable at all before a method can be judged. */
+static int check_readable(struct pms_ctx *ctx, uint64_t pid)
+{
+	ssize_t r = pread(ctx->fd, ctx->buf, PM_ENTRY_BYTES, pms_offset(ctx, 0));
+
+	if (r == PM_ENTRY_BYTES)
+		return 0;
+	if (r < 0)
+		return pmb_err(-errno, "read /proc/%llu/pagemap", (unsigned long long)pid);
+	return pmb_err(-EIO, "read /proc/%llu/pagemap: %zd bytes (has the process exited?)",
+		       (unsigned long long)pid, r);
+}
+
+static int open_target(const struct opts *o, struct pms_ctx *ctx)
+{
+	int err = open_pagemap(o->pid, &ctx->fd);
+
+	if (!err)
+		return PMB_EXIT_PASS;
+	if ((err == -EPERM || err == -EACCES) && geteuid() != 0) {
+		fprintf(stderr, "skip: needs root to read /proc/%llu/pagemap\n",
+			(unsigned long long)o->pid);
+		return PMB_EXIT_SKIP;
+	}
+	pmb_err(err, "open /proc/%llu/pagemap", (unsigned long long)o->pid);
+	return PMB_EXIT_ERROR;
+}
+
+static int run(struct opts *o)
+{
+	struct pms_ctx ctx = {
+		.fd = -1, .addr = o->addr, .pages = o->pages, .page_shift = page_shift(),
+		.sparse_reads = (unsigned)o->sparse_reads, .seed = o->seed,
+	};
+	int ret, err;
+
+	ret = open_target(o, &ctx);
+	if (ret)
+		return ret;
+	warn_if_running(o->pid);
+	ret = PMB_EXIT_ERROR;
+	err = alloc_buf(&ctx);
+	if (err) {
+		pmb_err(err, "allocating %llu entries", (unsigned long long)ctx.pages);
+		goto out;
+	}
+	if (check_readable(&ctx, o->pid))
+		goto out;
+	if (probe_variants(&ctx, o)) {
+		fprintf(stderr, "skip: no usable scan method\n");
+		ret = PMB_EXIT_SKIP;
+		goto out;
+	}
+	if (init_variants(&ctx, o) == 0)
+		ret = o->agree ? do_agree(&ctx, o) : do_timed(&ctx, o);
+	fini_variants(o);
+out:
+	free_buf(&ctx);
+	close(ctx.fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .seed = 1, .rounds = 10, .warmup = 2, .sparse_reads = 64 };
+	int err;
+
+	pmb_prog = "pmscan";
+	if (parse_args(argc, argv, &o))
+		return PMB_EXIT_USAGE;
+	if (o.list)
+		return do_list();
+	if (!o.have_cpu)
+		o.cpu = (uint64_t)last_cpu();
+	/* Pinned before anything is opened or allocated. */
+	err = pin_cpu((unsigned)o.cpu);
+	if (err) {
+		pmb_err(err, "--cpu %llu: cannot pin there", (unsigned long long)o.cpu);
+		return err == -EINVAL ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
+	}
+	pmb_info("pinned to cpu %llu", (unsigned long long)o.cpu);
+	return run(&o);
+}
