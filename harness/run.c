@@ -52,7 +52,7 @@ static const struct profile profiles[] = {
 	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0 },
 	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 2, 3, 256 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256 },
 	{ "standard", "sizes 64M and 256M, dirty 50/100%, swapped 0/50/100%",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M,256M", "50,100", "0,50,100",
 	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512 },

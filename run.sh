@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pagemap-bench: benchmark and regression harness for /proc/PID/pagemap on
+# shared memory under swap.  `./run.sh --help` lists the subcommands.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=$TOP/build/bin
+PMBENCH=$BIN/pmbench
+RESULTS=${PMB_RESULTS:-$TOP/results}
+export PMB_PLOTS_DIR=$TOP/plots
+export PMB_CACHE=${PMB_CACHE:-$TOP/.cache}
+
+# Debian 12 packages the project needs to build, test, plot and boot kernels.
+PACKAGES="build-essential libjansson-dev liburing-dev gnuplot-nox python3-pytest
+	qemu-system-x86 busybox-static linux-source-6.1 ccache flex bison bc libelf-dev
+	libssl-dev cpio xz-utils zstd util-linux procps kmod"
+
+EX_USAGE=64
+
+usage() {
+	cat <<USAGE
+usage: ./run.sh [SUBCOMMAND] [options]     (./run.sh SUBCOMMAND --help)
+
+  run [options]           the matrix on the running kernel (default): results/<run-id>/,
+                          plots and a summary table
+  verify [options]        correctness only, KTAP on stdout
+  compare BASE CAND       compare two result directories
+  gate BASE CAND          gate a candidate against a baseline (CI)
+  plot DIR                render the plots of a run or comparison directory
+  kernel build [options]  build a kernel image (stock, or --patches kernels/patches)
+  vm --kernel IMAGE [run options]
+                          run the matrix on IMAGE under QEMU
+  ab --stock IMAGE|build --patched IMAGE|build [run options]
+                          stock against patched in one command
+  cleanup                 remove what a killed run left behind
+  setup                   install the Debian packages the project needs
+  test                    build and run the test suite
+
+Run as root: swap, cgroups and swap offsets in pagemap need it.
+Exit codes: 0 pass, 1 performance regression, 2 incorrect kernel behaviour,
+3 harness error, 64 usage error, 77 cannot run here, 128+N interrupted by signal N.
+USAGE
+}
+
+missing_packages() {
+	local p missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+	done
+	echo "$missing"
+}
+
+setup() {
+	local missing
+	command -v dpkg-query >/dev/null || {
+		echo "run.sh: not a Debian system; install the equivalents of:" $PACKAGES >&2
+		return 0
+	}
+	missing=$(missing_packages)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "run.sh: skip: missing packages:$missing (run as root to install them)" >&2
+		exit 77
+	fi
+	echo "run.sh: installing:$missing" >&2
+	apt-get update -q >&2
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2
+}
+
+build() {
+	setup
+	make -C "$TOP" -s -j"$(nproc)" >&2
+	PMB_GIT_REV=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [ -n "$(git -C "$TOP" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+		PMB_GIT_REV="$PMB_GIT_REV-dirty"
+	fi
+	export PMB_GIT_REV
+}
+
+# The run directory the last pmbench run made.
+latest() { readlink -f "$RESULTS/latest"; }
+
+plot_quietly() {
+	command -v gnuplot >/dev/null || { echo "run.sh: gnuplot not installed; no plots" >&2; return 0; }
+	"$PMBENCH" plot "$1" >&2 || echo "run.sh: plotting $1 failed" >&2
+}
+
+cmd_run() {
+	local rc=0 before=""
+	case "${1:-}" in -h|--help) build; exec "$PMBENCH" run --help ;; esac
+	build
+	[ -e "$RESULTS/latest" ] && before=$(latest)
+	"$PMBENCH" run --results "$RESULTS" "$@" || rc=$?
+	if [ "$rc" -eq 0 ] && [ -e "$RESULTS/latest" ] && [ "$(latest)" != "$before" ]; then
+		plot_quietly "$(latest)"
+		echo "results: $(latest)" >&2
+	fi
+	return "$rc"
+}
+
+cmd_vm() {
+	local kernel="" args=() vmargs=() rc=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-h|--help)
+			echo "usage: ./run.sh vm --kernel IMAGE [--mode auto|kvm|tcg|icount] [--mem MIB] [--timeout SEC] [run options]"
+			echo "Runs 'pmbench run [run options]' inside IMAGE under QEMU; the run directory lands in results/."
+			return 0 ;;
+		--kernel) kernel=${2:?--kernel needs an image}; shift 2 ;;
+		--mode|--mem|--smp|--timeout) vmargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+		*) args+=("$1"); shift ;;
+		esac
+	done
+	[ -n "$kernel" ] || { echo "run.sh: vm: --kernel IMAGE is required" >&2; return $EX_USAGE; }
+	[ -f "$kernel" ] || { echo "run.sh: vm: no kernel image at $kernel" >&2; return $EX_USAGE; }
+	build
+	"$TOP/kernels/vm.sh" --kernel "$kernel" --bin "$BIN" --out "$RESULTS" "${vmargs[@]}" \
+		-- run "${args[@]}" || rc=$?
+	return "$rc"
+}
+
+main() {
+	local sub=${1:-run}
+	[ $# -gt 0 ] && shift
+	case "$sub" in
+	-h|--help|help) usage ;;
+	run) cmd_run "$@" ;;
+	-*) cmd_run "$sub" "$@" ;;
+	verify) build; exec "$PMBENCH" verify --results "$RESULTS" "$@" ;;
+	compare|gate) build; exec "$PMBENCH" "$sub" "$@" ;;
+	plot) build; exec "$PMBENCH" plot "$@" ;;
+	cleanup) build; exec "$PMBENCH" cleanup "$@" ;;
+	kernel)
+		case "${1:-}" in
+		build) shift; setup; exec "$TOP/kernels/build.sh" "$@" ;;
+		*) echo "run.sh: kernel: the subcommand is 'build' (./run.sh kernel build --help)" >&2
+		   exit $EX_USAGE ;;
+		esac ;;
+	vm) cmd_vm "$@" ;;
+	ab) build; exec "$TOP/kernels/ab.sh" "$@" ;;
+	setup) setup ;;
+	test)
+		build
+		make -C "$TOP" -s -j"$(nproc)" asan >&2
+		cd "$TOP"
+		exec /usr/bin/python3 -m pytest -ra "$@" tests ;;
+	*) echo "run.sh: unknown subcommand '$sub' (./run.sh --help)" >&2; exit $EX_USAGE ;;
+	esac
+}
+
+main "$@"
