@@ -1,0 +1,303 @@
+"""pmbench run / verify / cleanup end to end, on the running kernel.
+
+These build real memory states in real cgroups on a real zram swap device,
+so most of them need root; CI runs them as root.
+"""
+import csv
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXIT_INCORRECT, EXIT_PASS, EXIT_SKIP, EXIT_USAGE, is_root, swaps
+
+SMALL = ["--size", "4M", "--rounds", "2", "--warmup", "1", "--series", "2", "--sparse-reads", "16",
+         "--batches", "1,64,1024"]
+
+
+def pmbench(bins, *args, timeout=240, **kw):
+    return subprocess.run([str(bins / "pmbench"), *args], capture_output=True, text=True,
+                          timeout=timeout, **kw)
+
+
+def read_tsv(path):
+    lines = Path(path).read_text().splitlines()
+    assert lines[0].startswith("# pagemap-bench "), lines[0]
+    return list(csv.DictReader(lines[1:], delimiter="\t"))
+
+
+def run_dir(results):
+    return Path(results / "latest").resolve()
+
+
+def machine_state():
+    """What a run could leave behind: swap, configured zram, our cgroups, our processes."""
+    zram = sorted(p.name for p in Path("/sys/block").glob("zram*")
+                  if (p / "disksize").read_text().strip() != "0")
+    cgs = []
+    for root in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.isdir(root):
+            cgs += [d for d in os.listdir(root) if d.startswith("pagemap-bench")]
+    procs = subprocess.run(["pgrep", "-x", "pmwork|pmscan"], capture_output=True, text=True).stdout.split()
+    return {"swaps": swaps(), "zram": zram, "cgroups": sorted(cgs), "procs": procs}
+
+
+@pytest.fixture
+def clean_machine(root):
+    before = machine_state()
+    yield before
+    # Let reaped children disappear before looking.
+    for _ in range(50):
+        if machine_state() == before:
+            break
+        time.sleep(0.1)
+    assert machine_state() == before
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("args, what", [
+    (["run", "--size", "banana"], "--size"),
+    (["run", "--dirty", "150"], "--dirty"),
+    (["run", "--swapped", "-5%"], "--swapped"),
+    (["run", "--kinds", "memfd,nosuch"], "--kinds"),
+    (["run", "--swapout", "pageout,teleport"], "--swapout"),
+    (["run", "--methods", "dense,magic"], "--methods"),
+    (["run", "--batches", "0"], "--batches"),
+    (["run", "--layout", "diagonal"], "--layout"),
+    (["run", "--rounds", "0"], "--rounds"),
+    (["run", "--cpu", "4096"], "--cpu"),
+    (["run", "--profile", "huge"], "--profile"),
+    (["run", "--cgroup", "v3"], "--cgroup"),
+    (["run", "--bogus"], "--bogus"),
+    (["run", "stray-argument"], "stray-argument"),
+    (["verify", "--size", "3000"], "--size"),
+    (["frobnicate"], "frobnicate"),
+    (["cleanup", "extra"], "cleanup"),
+])
+def test_bad_input_is_one_line_and_usage_code(bins, args, what):
+    r = pmbench(bins, *args)
+    assert r.returncode == EXIT_USAGE, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert what in lines[0]
+    assert r.stdout == ""
+
+
+def test_help_documents_exit_codes(bins):
+    for sub in ("run", "verify", "cleanup"):
+        r = pmbench(bins, sub, "--help")
+        assert r.returncode == EXIT_PASS
+        assert "usage: pmbench " + sub in r.stdout
+    r = pmbench(bins, "run", "--help")
+    assert "77" in r.stdout and "64" in r.stdout
+
+
+def test_not_root_is_a_skip_with_reason(bins, tmp_path):
+    if not is_root():
+        r = pmbench(bins, "verify", "--results", str(tmp_path))
+    else:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            str(bins / "pmbench"), "verify", "--results", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode == EXIT_SKIP
+    assert "needs root" in r.stderr
+    assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- verify
+
+def check_ktap(out, ncases):
+    lines = out.splitlines()
+    assert lines[0] == "KTAP version 1"
+    assert f"1..{ncases}" in lines
+    results = [l for l in lines if l.startswith("ok ") or l.startswith("not ok ")]
+    assert len(results) == ncases
+    for i, l in enumerate(results, 1):
+        assert l.split()[1 if l.startswith("ok") else 2] == str(i)
+    return results
+
+
+def test_verify_judges_every_kind_and_mode(bins, tmp_path, zram_swap, clean_machine):
+    """The verdicts on this kernel, checked against the oracle's own cross-checks.
+
+    Private anonymous swap is reported by every kernel; shmem swap only by a
+    patched one, so for shmem the only error a kernel may make is the one the
+    patch fixes: swapped pages reported as none.
+    """
+    r = pmbench(bins, "verify", "--results", str(tmp_path), "--swap", "existing", *SMALL)
+    d = run_dir(tmp_path)
+    cases = {c["case"]: c for c in read_tsv(d / "cases.tsv")}
+    assert len(cases) == 6
+    results = check_ktap(r.stdout, 6)
+    for c in cases.values():
+        assert c["verdict"] in ("correct", "incorrect"), c
+        assert int(c["true_swapped"]) > 0
+        assert c["smaps_swap_kb"] == c["oracle_swap_kb"]
+        assert c["methods_agree"] == "yes"
+        assert int(c["swap_bad_type"]) == int(c["swap_bad_offset"]) == int(c["swap_dup"]) == 0
+        assert int(c["swap_content_bad"]) == 0
+        # Nothing but swapped pages may be misreported, and only as none.
+        off = {k: int(v) for k, v in c.items() if k.startswith("t_") and
+               k.split("_r_")[0][2:] != k.split("_r_")[1]}
+        assert sum(v for k, v in off.items() if k != "t_swapped_r_none") == 0, c
+        if c["kind"] == "private-anon":
+            assert c["verdict"] == "correct"
+            assert int(c["swap_content_ok"]) == int(c["true_swapped"])
+        if c["verdict"] == "incorrect":
+            assert int(c["t_swapped_r_none"]) == int(c["true_swapped"])
+            assert f"not ok" in [l for l in results if c["case"] in l][0]
+    incorrect = any(c["verdict"] == "incorrect" for c in cases.values())
+    assert r.returncode == (EXIT_INCORRECT if incorrect else EXIT_PASS), r.stderr
+    assert (d / "verify.ktap").read_text().startswith("KTAP version 1")
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "random"])
+def test_pageout_reaches_the_exact_state(bins, tmp_path, zram_swap, clean_machine, layout):
+    r = pmbench(bins, "verify", "--results", str(tmp_path), "--swap", "existing", "--size", "2M",
+                "--swapout", "pageout", "--dirty", "75", "--swapped", "50", "--layout", layout)
+    assert r.returncode in (EXIT_PASS, EXIT_INCORRECT), r.stderr
+    for c in read_tsv(run_dir(tmp_path) / "cases.tsv"):
+        pages = int(c["pages"])
+        dirtied = round(pages * 0.75)
+        assert int(c["true_none"]) == pages - dirtied
+        assert int(c["true_swapped"]) == round(dirtied * 0.5)
+        assert int(c["true_present"]) == dirtied - round(dirtied * 0.5)
+
+
+def test_cgroup_limit_swaps_about_the_requested_share(bins, tmp_path, zram_swap, clean_machine):
+    r = pmbench(bins, "verify", "--results", str(tmp_path), "--swap", "existing", "--size", "32M",
+                "--swapout", "cgroup", "--swapped", "50")
+    assert r.returncode in (EXIT_PASS, EXIT_INCORRECT), r.stderr
+    meta = json.loads((run_dir(tmp_path) / "meta.json").read_text())
+    assert meta["cgroup"]["mode"] in ("v1", "v2")
+    for c in read_tsv(run_dir(tmp_path) / "cases.tsv"):
+        pages = int(c["pages"])
+        # The limit is half the region plus 1 MiB of slack for the workload itself.
+        assert pages * 0.35 < int(c["true_swapped"]) <= pages * 0.5, c
+        assert c["smaps_swap_kb"] == c["oracle_swap_kb"]
+
+
+def test_cgroup_mode_without_that_hierarchy_skips(bins, tmp_path, zram_swap, clean_machine):
+    meta_mode = "v2" if Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() else "v1"
+    r = pmbench(bins, "verify", "--results", str(tmp_path), "--swap", "existing", "--size", "2M",
+                "--swapout", "cgroup", "--cgroup", meta_mode, "--kinds", "memfd")
+    assert r.returncode == EXIT_SKIP, r.stdout + r.stderr
+    assert "# SKIP no memory cgroup" in r.stdout
+
+
+# ---------------------------------------------------------------- results
+
+def test_run_writes_a_complete_self_describing_directory(bins, tmp_path, clean_machine):
+    r = pmbench(bins, "run", "--results", str(tmp_path), "--kinds", "memfd,private-anon",
+                "--swapout", "pageout", *SMALL)
+    assert r.returncode == EXIT_PASS, r.stderr
+    d = run_dir(tmp_path)
+    meta = json.loads((d / "meta.json").read_text())
+    assert meta["schema"] == "pagemap-bench/1"
+    assert meta["status"] == "complete"
+    for key in ("kernel", "host", "swap", "cgroup", "thp", "build", "params", "command_line"):
+        assert key in meta
+    assert meta["kernel"]["release"] == os.uname().release
+    assert meta["swap"]["kind"] == "zram" and meta["swap"]["created"] is True
+    assert meta["params"]["kinds"] == ["memfd", "private-anon"]
+
+    samples = read_tsv(d / "samples.tsv")
+    cols = "case method batch qd series round warmup discarded entries reads ns pmd_pos".split()
+    assert list(samples[0].keys()) == cols
+    cases = {s["case"] for s in samples}
+    assert len(cases) == 2
+    measured = [s for s in samples if s["warmup"] == "0"]
+    warm = [s for s in samples if s["warmup"] == "1"]
+    assert measured and warm
+    for s in samples:
+        assert int(s["ns"]) > 0
+        if s["method"] == "sparse":
+            assert 0 <= int(s["pmd_pos"]) < 512 and s["entries"] == "1"
+        else:
+            assert s["pmd_pos"] == "-1"
+            assert int(s["entries"]) == 1024  # 4 MiB of 4 KiB pages
+    summary = read_tsv(d / "summary.tsv")
+    # dense + sparse + 3 batch sizes, per case
+    assert len(summary) == 2 * 5
+    for row in summary:
+        assert float(row["ci_lo_ns_per_entry"]) <= float(row["median_ns_per_entry"]) \
+            <= float(row["ci_hi_ns_per_entry"])
+        assert int(row["n"]) >= 4
+    assert "ns/entry" in r.stdout and "95% CI" in r.stdout
+    assert (d / "summary.txt").read_text() == r.stdout
+
+
+def test_run_directories_are_never_reused(bins, tmp_path, clean_machine):
+    ids = set()
+    for _ in range(2):
+        r = pmbench(bins, "verify", "--results", str(tmp_path), "--kinds", "private-anon",
+                    "--swapout", "none", "--size", "1M")
+        assert r.returncode == EXIT_PASS, r.stderr
+        ids.add(run_dir(tmp_path).name)
+    assert len(ids) == 2
+    assert len([p for p in tmp_path.iterdir() if not p.is_symlink()]) == 2
+
+
+# ---------------------------------------------------------------- cleanup
+
+def start_long_run(bins, results):
+    return subprocess.Popen([str(bins / "pmbench"), "run", "--results", str(results),
+                             "--kinds", "memfd", "--swapout", "cgroup", "--size", "64M",
+                             "--rounds", "1000", "--series", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_workload(p):
+    for _ in range(300):
+        if machine_state()["cgroups"] and machine_state()["procs"]:
+            return
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run never started its workload")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_cleans_up_and_marks_interrupted(bins, tmp_path, clean_machine, sig):
+    p = start_long_run(bins, tmp_path)
+    try:
+        wait_for_workload(p)
+        assert machine_state()["zram"], "the run set up no zram device"
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 128 + sig, err
+    assert "interrupted" in err
+    meta = json.loads((run_dir(tmp_path) / "meta.json").read_text())
+    assert meta["status"] == "interrupted"
+
+
+def test_sigkill_leftovers_are_cleaned_by_the_next_start(bins, tmp_path, clean_machine):
+    p = start_long_run(bins, tmp_path)
+    try:
+        wait_for_workload(p)
+        left = machine_state()
+        assert left["zram"] and left["cgroups"] and left["swaps"]
+        p.kill()
+        p.wait()
+        # Its children die with it (PR_SET_PDEATHSIG); swap, zram and cgroup stay.
+        time.sleep(0.3)
+        assert machine_state()["cgroups"]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    r = pmbench(bins, "cleanup")
+    assert r.returncode == EXIT_PASS, r.stderr
+    assert "leftover cgroup" in r.stderr and "zram" in r.stderr
+    meta = json.loads((run_dir(tmp_path) / "meta.json").read_text())
+    assert meta["status"] == "interrupted"
+    r = pmbench(bins, "cleanup")
+    assert r.stdout.strip() == "cleaned 0 leftover items"
