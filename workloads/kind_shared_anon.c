@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shared-anon: MAP_SHARED|MAP_ANONYMOUS.  The kernel backs it with an
+ * unlinked shmem file; /proc/self/map_files/<start>-<end> opens it.
+ */
+#include "kind.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int open_map_file(void *addr, size_t len)
+{
+	char path[80];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)(uintptr_t)addr,
+		 (unsigned long)((uintptr_t)addr + len));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static const char *shared_anon_probe(void)
+{
+	static char why[128];
+	long ps = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd;
+
+	if (p == MAP_FAILED) {
+		snprintf(why, sizeof(why), "mmap shared anon: %s", strerror(errno));
+		return why;
+	}
+	fd = open_map_file(p, (size_t)ps);
+	munmap(p, (size_t)ps);
+	if (fd < 0) {
+		snprintf(why, sizeof(why),
+			 "cannot open /proc/self/map_files (needs CAP_SYS_ADMIN): %s",
+			 strerror(-fd));
+		return why;
+	}
+	close(fd);
+	return NULL;
+}
+
+static int shared_anon_create(struct pmw_region *r)
+{
+	int err = pmw_region_map(r, MAP_SHARED | MAP_ANONYMOUS, -1);
+
+	if (err)
+		return err;
+	r->fd = open_map_file(r->addr, r->len);
+	if (r->fd < 0) {
+		err = r->fd;
+		r->fd = -1;
+		pmw_region_unmap(r);
+		return err;
+	}
+	return 0;
+}
+
+const struct pmw_kind pmw_kind_shared_anon = {
+	.name = "shared-anon",
+	.desc = "mmap MAP_SHARED|MAP_ANONYMOUS (shmem)",
+	.probe = shared_anon_probe,
+	.create = shared_anon_create,
+	.destroy = pmw_region_unmap,
+	.shmem = true,
+};

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Rules:  shmem:   resident ? present : (data in the file ? swapped : none)
+ *         private: resident ? present : (dirtied ? swapped : none)
+ * A swapped-out shmem page stays in the file's page cache as a swap entry,
+ * which SEEK_DATA counts as data.
+ */
+#include "oracle.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int mark_resident(const struct pmw_region *r, uint8_t *state)
+{
+	size_t i;
+
+	if (mincore(r->addr, r->len, state) < 0)
+		return -errno;
+	for (i = 0; i < r->pages; i++)
+		state[i] = (state[i] & 1) ? PMS_PRESENT : PMS_NONE;
+	return 0;
+}
+
+/* Pages of the data range [from, to) that are not resident are in swap. */
+static void mark_data(const struct pmw_region *r, off_t from, off_t to,
+		      const uint8_t *flags, uint8_t *state, struct pmw_counts *c)
+{
+	size_t i = (size_t)from / r->page_size;
+	size_t end = ((size_t)to + r->page_size - 1) / r->page_size;
+
+	if (end > r->pages)
+		end = r->pages;
+	for (; i < end; i++) {
+		if (state[i] != PMS_NONE)
+			continue;	/* resident: judged by the caller */
+		state[i] = PMS_SWAPPED;
+		if (!(flags[i] & PMW_DIRTY))
+			c->contradictions++;
+	}
+}
+
+static int walk_data(const struct pmw_region *r, const uint8_t *flags,
+		     uint8_t *state, struct pmw_counts *c)
+{
+	off_t off = 0, data, hole;
+
+	while ((size_t)off < r->len) {
+		data = lseek(r->fd, off, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -errno;
+		hole = lseek(r->fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -errno;
+		if (hole <= data)
+			return -EIO;
+		mark_data(r, data, hole, flags, state, c);
+		off = hole;
+	}
+	return 0;
+}
+
+static void tally(const struct pmw_region *r, bool shmem, const uint8_t *flags,
+		  uint8_t *state, struct pmw_counts *c)
+{
+	size_t i;
+
+	for (i = 0; i < r->pages; i++) {
+		bool dirty = flags[i] & PMW_DIRTY;
+		bool chosen = flags[i] & PMW_CHOSEN;
+
+		if (!shmem && state[i] == PMS_NONE && dirty)
+			state[i] = PMS_SWAPPED;
+		if (state[i] == PMS_PRESENT && !dirty)
+			c->contradictions++;
+		if (chosen && state[i] != PMS_SWAPPED)
+			c->missed++;
+		if (!chosen && state[i] == PMS_SWAPPED)
+			c->extra++;
+		c->state[state[i]]++;
+	}
+}
+
+int pmw_oracle(const struct pmw_region *r, bool shmem, const uint8_t *flags,
+	       uint8_t *state, struct pmw_counts *c)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = mark_resident(r, state);
+	if (err)
+		return err;
+	if (shmem) {
+		err = walk_data(r, flags, state, c);
+		if (err)
+			return err;
+	}
+	tally(r, shmem, flags, state, c);
+	return 0;
+}

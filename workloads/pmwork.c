@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmwork: build one region of one memory kind, dirty it with the page
+ * pattern, drive it to a swap state, report the oracle's truth (READY) and
+ * serve the harness's commands while SIGSTOPped.  See docs/workloads.md.
+ */
+#include "pmwork.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "pattern.h"
+#include "util.h"
+
+/* MADV_PAGEOUT passes over the chosen pages, at most. */
+#define PMW_PAGEOUT_PASSES	4
+
+/* Seed of the random choice of the swapped set, derived from --seed. */
+#define PMW_SWAP_SEED_XOR	UINT64_C(0x5357415050454421)
+
+static const char usage_text[] =
+	"usage: pmwork --kind KIND --pages N [--dirty PCT] [--swapout none|pageout|cgroup]\n"
+	"              [--swapped PCT] [--layout contiguous|strided|random] [--seed S]\n"
+	"       pmwork --list\n";
+
+/* One line on stderr; returns the usage exit code. */
+__attribute__((format(printf, 1, 2)))
+static int usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", pmb_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see --help)\n", stderr);
+	return PMB_EXIT_USAGE;
+}
+
+static int list_kinds(void)
+{
+	const struct pmw_kind *const *k;
+
+	for (k = pmw_kinds; *k; k++) {
+		const char *why = (*k)->probe ? (*k)->probe() : NULL;
+
+		printf("%s\t%s\t%s%s\n", (*k)->name, (*k)->desc,
+		       why ? "skip: " : "ok", why ? why : "");
+	}
+	return fflush(stdout) ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
+}
+
+static int parse_swapout(const char *s, enum pmw_swapout *out)
+{
+	if (!strcmp(s, "none"))
+		*out = PMW_SWAPOUT_NONE;
+	else if (!strcmp(s, "pageout"))
+		*out = PMW_SWAPOUT_PAGEOUT;
+	else if (!strcmp(s, "cgroup"))
+		*out = PMW_SWAPOUT_CGROUP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+enum { OPT_LIST = 256, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "kind", required_argument, NULL, 'k' },
+	{ "pages", required_argument, NULL, 'n' },
+	{ "dirty", required_argument, NULL, 'd' },
+	{ "swapout", required_argument, NULL, 'o' },
+	{ "swapped", required_argument, NULL, 's' },
+	{ "layout", required_argument, NULL, 'l' },
+	{ "seed", required_argument, NULL, 'S' },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option; 0, or the exit code for main (usage error, or -1 for --list). */
+static int parse_one(int c, const char *arg, struct pmw_opts *o, uint64_t max_pages)
+{
+	switch (c) {
+	case 'k':
+		o->kind = pmw_kind_find(arg);
+		return o->kind ? 0 : usage("unknown kind '%s' (pmwork --list)", arg);
+	case 'n':
+		return pmb_parse_u64(arg, 1, max_pages, &o->pages) ?
+			usage("--pages: '%s' is not a page count >= 1", arg) : 0;
+	case 'd':
+		return pmb_parse_pct(arg, &o->dirty_pct) ?
+			usage("--dirty: '%s' is not a percentage 0..100", arg) : 0;
+	case 's':
+		return pmb_parse_pct(arg, &o->swapped_pct) ?
+			usage("--swapped: '%s' is not a percentage 0..100", arg) : 0;
+	case 'o':
+		return parse_swapout(arg, &o->swapout) ?
+			usage("--swapout: '%s' is not none, pageout or cgroup", arg) : 0;
+	case 'l':
+		return pmw_layout_parse(arg, &o->layout) ?
+			usage("--layout: '%s' is not contiguous, strided or random", arg) : 0;
+	case 'S':
+		return pmb_parse_u64(arg, 0, UINT64_MAX, &o->seed) ?
+			usage("--seed: '%s' is not an unsigned integer", arg) : 0;
+	case OPT_LIST:
+		return -1;
+	case OPT_HELP:
+		fputs(usage_text, stdout);
+		exit(PMB_EXIT_PASS);
+	default:
+		return usage("%s", "bad option");
+	}
+}
+
+static int parse_args(int argc, char **argv, struct pmw_opts *o, size_t page_size)
+{
+	int c, ret;
+
+	*o = (struct pmw_opts){ .dirty_pct = 100, .swapped_pct = 50,
+				.swapout = PMW_SWAPOUT_NONE, .layout = PMW_RANDOM,
+				.seed = 1 };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		if (c == '?')
+			return usage("bad option or missing argument: '%s'",
+				     argv[optind - 1]);
+		ret = parse_one(c, optarg, o, SIZE_MAX / page_size);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage("unexpected argument '%s'", argv[optind]);
+	if (!o->kind)
+		return usage("%s", "--kind is required");
+	if (!o->pages)
+		return usage("%s", "--pages is required");
+	return 0;
+}
+
+/* Whether /proc/swaps lists any device.  1 yes, 0 no, -errno. */
+static int swap_active(void)
+{
+	char buf[4096];
+	int err = pmb_read_str("/proc/swaps", buf, sizeof(buf));
+	char *nl;
+
+	if (err)
+		return err;
+	nl = strchr(buf, '\n');	/* after the header line */
+	return nl && nl[1] != '\0';
+}
+
+static int skip(const char *why)
+{
+	pmw_say("SKIP %s", why);
+	fprintf(stderr, "%s: skip: %s\n", pmb_prog, why);
+	return PMB_EXIT_SKIP;
+}
+
+/* Allocate and pre-fault (and lock, best effort) everything before dirtying. */
+static int alloc_vectors(struct pmw_ctx *x)
+{
+	size_t n = x->r.pages;
+
+	x->flags = calloc(n, 1);
+	x->state = calloc(n, 1);
+	x->idx = calloc(n, sizeof(*x->idx));
+	if (x->o.swapout == PMW_SWAPOUT_PAGEOUT)
+		x->cand = calloc(n, sizeof(*x->cand));
+	if (!x->flags || !x->state || !x->idx ||
+	    (x->o.swapout == PMW_SWAPOUT_PAGEOUT && !x->cand))
+		return -ENOMEM;
+	memset(x->state, 0xff, n);	/* fault in, so commands allocate no page */
+	if (mlock(x->flags, n) < 0 || mlock(x->state, n) < 0)
+		pmb_info("mlock vectors: %s (continuing)", strerror(errno));
+	return 0;
+}
+
+static void free_scratch(struct pmw_ctx *x)
+{
+	free(x->cand);
+	free(x->idx);
+	x->cand = x->idx = NULL;
+}
+
+static void free_vectors(struct pmw_ctx *x)
+{
+	free_scratch(x);
+	free(x->flags);
+	free(x->state);
+	x->flags = x->state = NULL;
+}
+
+static void dirty_pages(struct pmw_ctx *x)
+{
+	size_t n = x->r.pages, k = pmw_pct_of(n, x->o.dirty_pct), j;
+
+	pmw_choose(x->o.layout, x->o.seed, n, k, x->idx);
+	for (j = 0; j < k; j++) {
+		size_t i = x->idx[j];
+
+		pmb_pattern_fill(x->r.addr + i * x->r.page_size, x->r.page_size,
+				 x->o.seed, i);
+		x->flags[i] |= PMW_DIRTY;
+	}
+}
+
+/* Mark the chosen subset of the dirtied pages (in index order) PMW_CHOSEN. */
+static void choose_swapped(struct pmw_ctx *x)
+{
+	size_t i, j, d = 0, k;
+
+	for (i = 0; i < x->r.pages; i++)
+		if (x->flags[i] & PMW_DIRTY)
+			x->cand[d++] = i;
+	k = pmw_pct_of(d, x->o.swapped_pct);
+	pmw_choose(x->o.layout, x->o.seed ^ PMW_SWAP_SEED_XOR, d, k, x->idx);
+	for (j = 0; j < k; j++)
+		x->flags[x->cand[x->idx[j]]] |= PMW_CHOSEN;
+}
+
+/*
+ * MADV_PAGEOUT each maximal run of chosen pages; with `only_missed`, only the
+ * chosen pages the oracle's last pass (x->state) does not see as swapped.
+ */
+static int pageout(struct pmw_ctx *x, bool only_missed)
+{
+	size_t i = 0, start, n = x->r.pages, ps = x->r.page_size;
+
+#define WANTED(i) ((x->flags[i] & PMW_CHOSEN) && \
+		   (!only_missed || x->state[i] != PMS_SWAPPED))
+	while (i < n) {
+		if (!WANTED(i)) {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < n && WANTED(i))
+			i++;
+		if (madvise(x->r.addr + start * ps, (i - start) * ps, MADV_PAGEOUT) < 0)
+			return -errno;
+	}
+#undef WANTED
+	return 0;
+}
+
+/*
+ * Page out the chosen set.  A few pages can stay behind (still in the swap
+ * cache, or held by another CPU's LRU batch): page those out again, up to
+ * PMW_PAGEOUT_PASSES in all.  What remains is reported as pageout_missed.
+ */
+static int pageout_all(struct pmw_ctx *x)
+{
+	int err = pageout(x, false);
+
+	for (x->passes = 1; !err && x->passes < PMW_PAGEOUT_PASSES; x->passes++) {
+		err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &x->c);
+		if (err || !x->c.missed)
+			break;
+		err = pageout(x, true);
+	}
+	return err;
+}
+
+/*
+ * Stay on one CPU while dirtying and paging out, so that the new pages sit
+ * in this CPU's LRU batch, which MADV_PAGEOUT drains.  Best effort.
+ */
+static bool pin_cpu(cpu_set_t *saved)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(*saved), saved) < 0)
+		return false;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+static int reach_state(struct pmw_ctx *x)
+{
+	cpu_set_t saved;
+	bool pinned = pin_cpu(&saved);
+	int err = 0;
+
+	dirty_pages(x);
+	if (x->o.swapout == PMW_SWAPOUT_PAGEOUT) {
+		choose_swapped(x);
+		err = pageout_all(x);
+	}
+	if (pinned && sched_setaffinity(0, sizeof(saved), &saved) < 0)
+		pmb_info("restore CPU affinity: %s", strerror(errno));
+	if (err == -EINVAL)
+		return skip("madvise(MADV_PAGEOUT) not supported (EINVAL)");
+	if (err)
+		return pmw_fatal(err, "madvise(MADV_PAGEOUT)");
+	return 0;
+}
+
+static int report_ready(struct pmw_ctx *x)
+{
+	struct pmw_counts *c = &x->c;
+	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, c);
+
+	if (err)
+		return pmw_fatal(err, "oracle");
+	if (x->o.swapout == PMW_SWAPOUT_CGROUP)
+		c->missed = c->extra = 0;	/* the kernel chose, not us */
+	err = pmw_say("READY addr=%#lx pages=%zu page_size=%zu none=%zu present=%zu "
+		      "swapped=%zu pageout_missed=%zu pageout_extra=%zu contradictions=%zu "
+		      "pageout_passes=%u",
+		      (unsigned long)x->r.addr, x->r.pages, x->r.page_size,
+		      c->state[PMS_NONE], c->state[PMS_PRESENT], c->state[PMS_SWAPPED],
+		      c->missed, c->extra, c->contradictions, x->passes);
+	if (err)
+		return pmw_fatal(err, "write READY");
+	return 0;
+}
+
+static int run(struct pmw_ctx *x)
+{
+	const char *why = x->o.kind->probe ? x->o.kind->probe() : NULL;
+	int err;
+
+	if (why)
+		return skip(why);
+	if (x->o.swapout != PMW_SWAPOUT_NONE) {
+		err = swap_active();
+		if (err < 0)
+			return pmw_fatal(err, "/proc/swaps");
+		if (!err)
+			return skip("no active swap");
+	}
+	err = alloc_vectors(x);
+	if (err)
+		return pmw_fatal(err, "allocate page vectors");
+	err = x->o.kind->create(&x->r);
+	if (err)
+		return pmw_fatal(err, "create region");
+	err = reach_state(x);
+	free_scratch(x);	/* set-up only; nothing allocates after this */
+	if (!err)
+		err = report_ready(x);
+	if (err)
+		return err;
+	raise(SIGSTOP);
+	return pmw_serve(x);
+}
+
+int main(int argc, char **argv)
+{
+	struct pmw_ctx x = { .r = { .fd = -1 } };
+	long ps;
+	int ret;
+
+	pmb_prog = "pmwork";
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return pmw_fatal(-errno, "prctl(PR_SET_PDEATHSIG)");
+	if (getppid() == 1)
+		return pmw_fatal(0, "parent already gone");
+	ps = sysconf(_SC_PAGESIZE);
+	if (ps <= 0)
+		return pmw_fatal(-EINVAL, "sysconf(_SC_PAGESIZE)");
+	ret = parse_args(argc, argv, &x.o, (size_t)ps);
+	if (ret == -1)
+		return list_kinds();
+	if (ret)
+		return ret;
+	x.r.page_size = (size_t)ps;
+	x.r.pages = x.o.pages;
+	x.r.len = x.o.pages * (size_t)ps;
+	ret = run(&x);
+	if (x.r.addr)
+		x.o.kind->destroy(&x.r);
+	free_vectors(&x);
+	return ret;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command loop.  Runs while the process may sit in a memory-limited
+ * cgroup: it allocates nothing, and uses read(2)/write(2) only.
+ */
+#include "pmwork.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define PMW_LINE_MAX	256
+
+int pmw_say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	return pmb_write_full(STDOUT_FILENO, buf, (size_t)n);
+}
+
+int pmw_fatal(int err, const char *what)
+{
+	if (err < 0)
+		pmw_say("ERROR %s: %s", what, strerror(-err));
+	else
+		pmw_say("ERROR %s", what);
+	pmb_err(err, "%s", what);
+	return PMB_EXIT_ERROR;
+}
+
+struct line_reader {
+	char buf[PMW_LINE_MAX];
+	size_t len;		/* bytes held in buf */
+	bool overlong;		/* discarding the rest of a too-long line */
+};
+
+/*
+ * Next command line, NUL-terminated, newline removed, in *line.
+ * 1 on a line, 0 on EOF, -errno on error.  Over-long lines come back as "".
+ */
+static int next_line(struct line_reader *lr, char **line)
+{
+	static char out[PMW_LINE_MAX];
+
+	for (;;) {
+		char *nl = memchr(lr->buf, '\n', lr->len);
+		ssize_t n;
+
+		if (nl) {
+			size_t used = (size_t)(nl - lr->buf) + 1;
+
+			memcpy(out, lr->buf, used - 1);
+			out[used - 1] = '\0';
+			if (lr->overlong)
+				out[0] = '\0';
+			lr->overlong = false;
+			memmove(lr->buf, lr->buf + used, lr->len - used);
+			lr->len -= used;
+			*line = out;
+			return 1;
+		}
+		if (lr->len == sizeof(lr->buf)) {
+			lr->overlong = true;
+			lr->len = 0;
+		}
+		n = read(STDIN_FILENO, lr->buf + lr->len, sizeof(lr->buf) - lr->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;	/* a partial last line is dropped */
+		lr->len += (size_t)n;
+	}
+}
+
+static int cmd_state(struct pmw_ctx *x)
+{
+	struct pmw_counts c;
+	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &c);
+
+	if (err)
+		return pmw_fatal(err, "oracle");
+	err = pmw_say("STATE none=%zu present=%zu swapped=%zu", c.state[PMS_NONE],
+		      c.state[PMS_PRESENT], c.state[PMS_SWAPPED]);
+	if (!err)
+		err = pmb_write_full(STDOUT_FILENO, x->state, x->r.pages);
+	if (err)
+		return pmw_fatal(err, "write state");
+	raise(SIGSTOP);
+	return -1;
+}
+
+/*
+ * Map every resident page: read one byte of each page the oracle sees as
+ * present.  A page that reclaim unmapped but did not free (still in the page
+ * cache or the swap cache) is mapped again by a minor fault, without I/O,
+ * so that "resident" and "mapped" mean the same thing afterwards.  Pages in
+ * swap stay there.  Then answer as STATE does.
+ */
+static int cmd_settle(struct pmw_ctx *x)
+{
+	struct pmw_counts c;
+	size_t psz = x->r.len / x->r.pages;
+	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &c);
+
+	if (err)
+		return pmw_fatal(err, "oracle");
+	for (size_t i = 0; i < x->r.pages; i++)
+		if (x->state[i] == PMS_PRESENT)
+			(void)*(volatile const char *)((const char *)x->r.addr + i * psz);
+	return cmd_state(x);
+}
+
+int pmw_serve(struct pmw_ctx *x)
+{
+	static struct line_reader lr;
+	char *line;
+	int ret;
+
+	for (;;) {
+		ret = next_line(&lr, &line);
+		if (ret < 0)
+			return pmw_fatal(ret, "read command");
+		if (ret == 0)
+			return PMB_EXIT_PASS;
+		if (!strcmp(line, "EXIT"))
+			return PMB_EXIT_PASS;
+		if (!strcmp(line, "STATE") || !strcmp(line, "SETTLE")) {
+			ret = line[1] == 'T' ? cmd_state(x) : cmd_settle(x);
+			if (ret >= 0)
+				return ret;
+			continue;
+		}
+		if (pmw_say("ERROR unknown command") < 0)
+			return pmw_fatal(-EIO, "write");
+	}
+}
