@@ -191,7 +191,7 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	return err;
 }
 
-int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR])
 {
 	char line[256];
 	ssize_t n;
@@ -199,7 +199,7 @@ int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS
 
 	if (kill(w->pid, SIGCONT) < 0)
 		return -errno;
-	err = pmb_write_full(w->to_fd, "STATE\n", 6);
+	err = pmb_write_full(w->to_fd, cmd, strlen(cmd));
 	if (err)
 		return err;
 	err = read_line(w, line, sizeof(line));
@@ -214,6 +214,16 @@ int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS
 	if (n != (ssize_t)w->pages)
 		return -EPROTO;
 	return wait_stopped(w->pid, &status);
+}
+
+int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+{
+	return state_cmd(w, "STATE\n", vec, counts);
+}
+
+int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+{
+	return state_cmd(w, "SETTLE\n", vec, counts);
 }
 
 void pmb_workload_stop(struct pmb_workload *w)

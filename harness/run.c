@@ -549,7 +549,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = pmb_workload_state(&r->w, ref, counts);
+	err = pmb_workload_settle(&r->w, ref, counts);
 	if (err) {
 		set_verdict(c, "error", "", "cannot read the workload's state");
 		goto out;

@@ -83,6 +83,8 @@ extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */
 int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,
 		       const char *cgroup, char *why, size_t whylen);
 int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
+/* Map every resident page again (no I/O), then report the state as above. */
+int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
 void pmb_workload_stop(struct pmb_workload *w);
 int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status);
 const char *pmb_bindir(void);
