@@ -51,7 +51,9 @@ $(eval $(call bin_rules,pmwork,$(WORK_SRC)))
 $(eval $(call bin_rules,pmscan,$(SCAN_SRC)))
 $(eval $(call bin_rules,pmbench,$(HARN_SRC)))
 
-$(BUILD)/asan/unit/%: $(BUILD)/san/obj/tests/unit/%.o $(call objs,san,$(LIB_SRC))
+# Unit tests link the library and the harness (less its main) so they can test either.
+UNIT_LINK := $(LIB_SRC) $(filter-out harness/main.c,$(HARN_SRC))
+$(BUILD)/asan/unit/%: $(BUILD)/san/obj/tests/unit/%.o $(call objs,san,$(UNIT_LINK))
 	$(quiet) LD $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ -ljansson -lm

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmbench plot DIR: the .dat files and gnuplot renders (PNG and SVG) of a run
+ * directory or a comparison directory.  The .gp scripts live in plots/; this
+ * file only selects and summarizes the data they draw.
+ */
+#include "cmd.h"
+#include "compare.h"
+#include "stats.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PLOT_RESAMPLES	500
+#define MAX_KINDS	8
+
+extern char **environ;
+
+struct psrc {
+	struct pmb_run run;
+	char label[128];
+	long rep[MAX_KINDS];		/* representative case per kind, -1 none */
+};
+
+struct pctx {
+	const char *dir;
+	char plots[4200], gpdir[4096];
+	struct psrc src[2];
+	int nsrc;
+	const char *kinds[MAX_KINDS];
+	int nkinds;
+};
+
+/* ---- finding things ---- */
+
+static int have_gnuplot(void)
+{
+	const char *path = getenv("PATH");
+	char buf[4200], *p, *save = NULL, *dirs;
+
+	if (!path)
+		return 0;
+	dirs = strdup(path);
+	for (p = dirs ? strtok_r(dirs, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof(buf), "%s/gnuplot", p);
+		if (!access(buf, X_OK)) {
+			free(dirs);
+			return 1;
+		}
+	}
+	free(dirs);
+	return 0;
+}
+
+static int find_scripts(struct pctx *c)
+{
+	const char *env = getenv("PMB_PLOTS_DIR");
+	char exe[4096], test[4300];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(c->gpdir, sizeof(c->gpdir), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return pmb_err(-errno, "readlink /proc/self/exe");
+		exe[n] = '\0';
+		snprintf(c->gpdir, sizeof(c->gpdir), "%s/../../plots", dirname(exe));
+	}
+	snprintf(test, sizeof(test), "%s/sweep.gp", c->gpdir);
+	if (access(test, R_OK))
+		return pmb_err(-ENOENT, "no gnuplot scripts in %s (set PMB_PLOTS_DIR)", c->gpdir);
+	return 0;
+}
+
+/* ---- sources ---- */
+
+static int kind_index(struct pctx *c, const char *kind)
+{
+	int i;
+
+	for (i = 0; i < c->nkinds; i++)
+		if (!strcmp(c->kinds[i], kind))
+			return i;
+	if (c->nkinds == MAX_KINDS)
+		return -1;
+	c->kinds[c->nkinds] = kind;
+	return c->nkinds++;
+}
+
+static size_t batched_count(const struct pmb_run *r, size_t cidx)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nseries; i++)
+		n += r->series[i].case_idx == cidx && !strcmp(r->series[i].method, "batched");
+	return n;
+}
+
+/*
+ * One case per kind stands for it in the sweep, bars and CDF: the largest
+ * region with swapped pages, half swapped if there is such a case.
+ */
+static double rep_score(const struct pmb_run *r, size_t i)
+{
+	const struct pmb_case *k = &r->cases[i];
+
+	return (k->true_n[2] > 0) * 1e12 + (batched_count(r, i) >= 2) * 1e11 +
+	       (double)k->pages * 10 - fabs(k->swapped_pct - 50);
+}
+
+static void pick_reps(struct pctx *c, struct psrc *s)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < MAX_KINDS; k++)
+		s->rep[k] = -1;
+	for (i = 0; i < s->run.ncases; i++) {
+		k = kind_index(c, s->run.cases[i].kind);
+		if (k < 0)
+			continue;
+		if (s->rep[k] < 0 || rep_score(&s->run, i) > rep_score(&s->run, (size_t)s->rep[k]))
+			s->rep[k] = (long)i;
+	}
+}
+
+static int load_src(struct pctx *c, const char *dir)
+{
+	struct psrc *s = &c->src[c->nsrc];
+	int err = pmb_run_load(dir, &s->run);
+
+	if (err)
+		return err;
+	if (strcmp(s->run.schema, PMB_SCHEMA))
+		return pmb_err(PMB_ERR_SCHEMA, "%s: schema '%s' is not '%s'", dir, s->run.schema,
+			       PMB_SCHEMA);
+	snprintf(s->label, sizeof(s->label), "%s", *s->run.krelease ? s->run.krelease :
+		 s->run.run_id);
+	c->nsrc++;
+	return 0;
+}
+
+static int load_sources(struct pctx *c)
+{
+	char path[4200];
+	json_error_t jerr;
+	json_t *root;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/compare.json", c->dir);
+	if (access(path, R_OK))
+		return load_src(c, c->dir);
+	root = json_load_file(path, 0, &jerr);
+	if (!root)
+		return pmb_err(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+	err = load_src(c, json_string_value(json_object_get(json_object_get(root, "base"),
+							    "dir")) ?: "(none)");
+	if (!err)
+		err = load_src(c, json_string_value(json_object_get(json_object_get(root, "cand"),
+								    "dir")) ?: "(none)");
+	json_decref(root);
+	if (err)
+		return err;
+	if (!strcmp(c->src[0].label, c->src[1].label)) {
+		snprintf(c->src[0].label, sizeof(c->src[0].label), "BASE %s", c->src[0].run.run_id);
+		snprintf(c->src[1].label, sizeof(c->src[1].label), "CAND %s", c->src[1].run.run_id);
+	}
+	return 0;
+}
+
+/* ---- data ---- */
+
+static int summarize(const struct pmb_series *s, struct pmb_summary *out)
+{
+	double *v = malloc(s->n * sizeof(double) + 1);
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, s->v, s->n * sizeof(double));
+	err = pmb_summarize(v, s->n, PLOT_RESAMPLES, 1, out);
+	free(v);
+	return err;
+}
+
+static FILE *open_dat(struct pctx *c, const char *name)
+{
+	return pmb_open_out(c->plots, name);
+}
+
+static int cmp_series_batch(const void *a, const void *b)
+{
+	const struct pmb_series *x = *(const struct pmb_series *const *)a;
+	const struct pmb_series *y = *(const struct pmb_series *const *)b;
+
+	return (x->batch > y->batch) - (x->batch < y->batch);
+}
+
+/* The batched series of case cidx, sorted by batch; returns the count. */
+static size_t sweep_of(const struct pmb_run *r, long cidx, const struct pmb_series **out,
+		       size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nseries && n < max; i++)
+		if ((long)r->series[i].case_idx == cidx && !strcmp(r->series[i].method, "batched") &&
+		    r->series[i].qd == 1 && r->series[i].n)
+			out[n++] = &r->series[i];
+	qsort(out, n, sizeof(*out), cmp_series_batch);
+	return n;
+}
+
+/* sweep.dat: per kernel and kind, batch median lo hi.  Returns the block count. */
+static int write_sweep(struct pctx *c, FILE *f)
+{
+	const struct pmb_series *sv[64];
+	struct pmb_summary sm;
+	int blocks = 0, s, k;
+	size_t i, n;
+
+	for (s = 0; s < c->nsrc; s++)
+		for (k = 0; k < c->nkinds; k++) {
+			n = sweep_of(&c->src[s].run, c->src[s].rep[k], sv, 64);
+			if (n < 2)
+				continue;
+			fprintf(f, "%s\"%s: %s\"\n", blocks ? "\n\n" : "", c->src[s].label,
+				c->src[s].run.cases[c->src[s].rep[k]].id);
+			for (i = 0; i < n; i++) {
+				if (summarize(sv[i], &sm))
+					return -ENOMEM;
+				fprintf(f, "%lld %.5g %.5g %.5g\n", sv[i]->batch, sm.median,
+					sm.ci_lo, sm.ci_hi);
+			}
+			blocks++;
+		}
+	return blocks;
+}
+
+/* ratio.dat (comparison): per kind, batch ratio lo hi of CAND/BASE. */
+static int write_ratio(struct pctx *c, FILE *f)
+{
+	const struct pmb_series *sv[64];
+	double ratio, lo, hi;
+	int blocks = 0, k;
+	size_t i, n;
+
+	if (c->nsrc < 2)
+		return 0;
+	for (k = 0; k < c->nkinds; k++) {
+		const struct pmb_run *b = &c->src[0].run, *cd = &c->src[1].run;
+		long bc = c->src[0].rep[k];
+		int wrote = 0;
+
+		n = sweep_of(b, bc, sv, 64);
+		for (i = 0; n >= 2 && i < n; i++) {
+			long j = pmb_run_find_series(cd, b->cases[bc].id, "batched", sv[i]->batch, 1);
+
+			if (j < 0 || !cd->series[j].n)
+				continue;
+			if (pmb_ratio_ci(sv[i]->v, sv[i]->n, cd->series[j].v, cd->series[j].n,
+					 PLOT_RESAMPLES, 1, &ratio, &lo, &hi))
+				return -ENOMEM;
+			if (!wrote++)
+				fprintf(f, "%s\"%s\"\n", blocks++ ? "\n\n" : "", b->cases[bc].id);
+			fprintf(f, "%lld %.5g %.5g %.5g\n", sv[i]->batch, ratio, lo, hi);
+		}
+	}
+	return blocks;
+}
+
+/* ref.dat: the published post/pre ratios, shared-anon at 50% and 100% dirty. */
+static int write_ref(struct pctx *c, FILE *f)
+{
+	static const int dirty[] = { 50, 100 };
+	char path[4400], line[512];
+	int blocks = 0, d;
+	FILE *in;
+
+	snprintf(path, sizeof(path), "%s/../../shared/reference/cover-letter-2021.tsv", c->gpdir);
+	in = fopen(path, "r");
+	if (!in) {
+		snprintf(path, sizeof(path), "%s/cover-letter-2021.tsv", c->gpdir);
+		in = fopen(path, "r");
+	}
+	if (!in) {
+		pmb_warn("no cover-letter-2021.tsv next to %s: the published ratios are left out",
+			 c->gpdir);
+		return 0;
+	}
+	for (d = 0; d < 2; d++) {
+		rewind(in);
+		fprintf(f, "%s\"published 2021, shared-anon %d%% dirty\"\n", blocks ? "\n\n" : "",
+			dirty[d]);
+		while (fgets(line, sizeof(line), in)) {
+			char mem[64];
+			int dp, batch;
+			double pre, post;
+
+			if (line[0] == '#' ||
+			    sscanf(line, "%63s %d %d %lf %lf", mem, &dp, &batch, &pre, &post) != 5)
+				continue;
+			if (!strcmp(mem, "shared-anon") && dp == dirty[d] && pre > 0)
+				fprintf(f, "%d %.4f\n", batch, post / pre);
+		}
+		blocks++;
+	}
+	fclose(in);
+	return blocks;
+}
+
+/* The series that stands for (case, method): qd 1, the largest batch. */
+static const struct pmb_series *series_for(const struct pmb_run *r, long cidx, const char *m)
+{
+	const struct pmb_series *best = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nseries; i++) {
+		const struct pmb_series *s = &r->series[i];
+
+		if ((long)s->case_idx == cidx && !strcmp(s->method, m) && s->n &&
+		    (!best || s->batch > best->batch))
+			best = s;
+	}
+	return best;
+}
+
+/* bars.dat: "kind/method" then median lo hi per kernel. */
+static int write_bars(struct pctx *c, FILE *f)
+{
+	static const char *const methods[] = { "sparse", "batched", "dense", "io_uring", "scan",
+					       "userspace" };
+	struct pmb_summary sm;
+	int rows = 0, k, s;
+	size_t m;
+
+	fprintf(f, "group");
+	for (s = 0; s < c->nsrc; s++)
+		fprintf(f, " \"%s\" lo hi", c->src[s].label);
+	fprintf(f, "\n");
+	for (k = 0; k < c->nkinds; k++)
+		for (m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+			const struct pmb_series *sv[2] = { NULL, NULL };
+			int have = 0;
+
+			for (s = 0; s < c->nsrc; s++) {
+				sv[s] = c->src[s].rep[k] < 0 ? NULL :
+					series_for(&c->src[s].run, c->src[s].rep[k], methods[m]);
+				have += !!sv[s];
+			}
+			if (have < c->nsrc)
+				continue;
+			fprintf(f, "\"%s/%s\"", c->kinds[k], methods[m]);
+			for (s = 0; s < c->nsrc; s++) {
+				if (summarize(sv[s], &sm))
+					return -ENOMEM;
+				fprintf(f, " %.5g %.5g %.5g", sm.median, sm.ci_lo, sm.ci_hi);
+			}
+			fprintf(f, "\n");
+			rows++;
+		}
+	return rows;
+}
+
+static const char *scaling_method(const struct pmb_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nseries; i++)
+		if (!strcmp(r->series[i].method, "dense"))
+			return "dense";
+	return "batched";
+}
+
+/*
+ * scale-<x>.dat: cost against pages (x = 0) or swapped_pct (x = 1), one block
+ * per kernel and kind over the cases that differ only in x.
+ */
+static int write_scaling(struct pctx *c, FILE *f, int x)
+{
+	struct pmb_summary sm;
+	int blocks = 0, s, k;
+	size_t i;
+
+	for (s = 0; s < c->nsrc; s++) {
+		const struct pmb_run *r = &c->src[s].run;
+		const char *m = scaling_method(r);
+
+		for (k = 0; k < c->nkinds; k++) {
+			const struct pmb_case *rep;
+			int n = 0;
+
+			if (c->src[s].rep[k] < 0)
+				continue;
+			rep = &r->cases[c->src[s].rep[k]];
+			for (i = 0; i < r->ncases; i++) {
+				const struct pmb_case *q = &r->cases[i];
+
+				n += !strcmp(q->kind, rep->kind) && series_for(r, (long)i, m) &&
+				     (x ? q->pages == rep->pages && q->dirty_pct == rep->dirty_pct :
+				      q->swapped_pct == rep->swapped_pct &&
+				      q->dirty_pct == rep->dirty_pct);
+			}
+			if (n < 2)
+				continue;
+			fprintf(f, "%s\"%s: %s %s\"\n", blocks++ ? "\n\n" : "", c->src[s].label,
+				rep->kind, m);
+			/* Cases in cases.tsv order; the scripts sort with 'smooth unique'. */
+			for (i = 0; i < r->ncases; i++) {
+				const struct pmb_case *q = &r->cases[i];
+				const struct pmb_series *sr = series_for(r, (long)i, m);
+
+				if (!sr || strcmp(q->kind, rep->kind) ||
+				    (x ? q->pages != rep->pages || q->dirty_pct != rep->dirty_pct :
+				     q->swapped_pct != rep->swapped_pct ||
+				     q->dirty_pct != rep->dirty_pct))
+					continue;
+				if (summarize(sr, &sm))
+					return -ENOMEM;
+				fprintf(f, "%g %.5g %.5g %.5g\n", x ? q->swapped_pct : (double)q->pages,
+					sm.median, sm.ci_lo, sm.ci_hi);
+			}
+		}
+	}
+	return blocks;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* cdf.dat: sparse read latencies, sorted, with their cumulative fraction. */
+static int write_cdf(struct pctx *c, FILE *f)
+{
+	int blocks = 0, s, k;
+	size_t i;
+
+	for (s = 0; s < c->nsrc; s++)
+		for (k = 0; k < c->nkinds; k++) {
+			const struct pmb_series *sr = c->src[s].rep[k] < 0 ? NULL :
+				series_for(&c->src[s].run, c->src[s].rep[k], "sparse");
+			double *v;
+
+			if (!sr)
+				continue;
+			v = malloc(sr->n * sizeof(double));
+			if (!v)
+				return -ENOMEM;
+			memcpy(v, sr->v, sr->n * sizeof(double));
+			qsort(v, sr->n, sizeof(double), cmp_dbl);
+			fprintf(f, "%s\"%s: %s\"\n", blocks++ ? "\n\n" : "", c->src[s].label,
+				c->src[s].run.cases[c->src[s].rep[k]].id);
+			for (i = 0; i < sr->n; i++)
+				fprintf(f, "%.5g %.5f\n", v[i], (double)(i + 1) / (double)sr->n);
+			free(v);
+		}
+	return blocks;
+}
+
+/* ---- rendering ---- */
+
+static int gnuplot(struct pctx *c, const char *script, const char *out, const char *vars)
+{
+	static const char *const terms[] = { "png", "svg" };
+	char gp[4400], e[16384], log[4300];
+	size_t t;
+
+	snprintf(gp, sizeof(gp), "%s/%s", c->gpdir, script);
+	snprintf(log, sizeof(log), "%s/gnuplot.log", c->plots);
+	for (t = 0; t < 2; t++) {
+		posix_spawn_file_actions_t fa;
+		char *argv[] = { "gnuplot", "-e", e, gp, NULL };
+		int status, err;
+		pid_t pid;
+
+		snprintf(e, sizeof(e), "gpdir='%s'; datadir='%s'; outfile='%s/%s.%s'; term='%s'; %s",
+			 c->gpdir,
+			 c->plots, c->plots, out, terms[t], terms[t], vars);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		err = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		if (err)
+			return pmb_err(-err, "gnuplot");
+		if (waitpid(pid, &status, 0) < 0)
+			return pmb_err(-errno, "waitpid gnuplot");
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			return pmb_err(-EIO, "gnuplot %s failed for %s.%s (see %s)", script, out,
+				       terms[t], log);
+	}
+	printf("plot: %s/%s.{png,svg}\n", c->plots, out);
+	return 0;
+}
+
+typedef int (*writer_fn)(struct pctx *c, FILE *f);
+
+static int dat(struct pctx *c, const char *name, writer_fn fn)
+{
+	FILE *f = open_dat(c, name);
+	int n;
+
+	if (!f)
+		return -EIO;
+	n = fn(c, f);
+	if (pmb_close_out(f, c->plots, name))
+		return -EIO;
+	return n;
+}
+
+static int w_size(struct pctx *c, FILE *f) { return write_scaling(c, f, 0); }
+static int w_swapped(struct pctx *c, FILE *f) { return write_scaling(c, f, 1); }
+
+static int render(struct pctx *c)
+{
+	int nsweep, nratio, nref, nbars, nsize, nswap, ncdf, err = 0;
+	char vars[512];
+
+	snprintf(vars, sizeof(vars), "%.400s/gnuplot.log", c->plots);
+	unlink(vars);
+	nsweep = dat(c, "sweep.dat", write_sweep);
+	nratio = dat(c, "ratio.dat", write_ratio);
+	nref = dat(c, "ref.dat", write_ref);
+	nbars = dat(c, "bars.dat", write_bars);
+	nsize = dat(c, "scale-size.dat", w_size);
+	nswap = dat(c, "scale-swapped.dat", w_swapped);
+	ncdf = dat(c, "cdf.dat", write_cdf);
+	if (nsweep < 0 || nratio < 0 || nref < 0 || nbars < 0 || nsize < 0 || nswap < 0 ||
+	    ncdf < 0)
+		return -EIO;
+	if (nsweep) {
+		snprintf(vars, sizeof(vars), "nsweep=%d; nratio=%d; nref=%d", nsweep, nratio, nref);
+		err = err ?: gnuplot(c, "sweep.gp", "batch-sweep", vars);
+	} else {
+		printf("plot: batch sweep skipped: no case has batched reads at 2+ batch sizes\n");
+	}
+	if (nbars) {
+		snprintf(vars, sizeof(vars), "nsrc=%d", c->nsrc);
+		err = err ?: gnuplot(c, "bars.gp", "bars", vars);
+	}
+	if (nsize || nswap) {
+		snprintf(vars, sizeof(vars), "nsize=%d; nswap=%d", nsize, nswap);
+		err = err ?: gnuplot(c, "scaling.gp", "scaling", vars);
+	} else {
+		printf("plot: scaling skipped: no cases that differ only in size or swapped "
+		       "fraction\n");
+	}
+	if (ncdf) {
+		snprintf(vars, sizeof(vars), "ncdf=%d", ncdf);
+		err = err ?: gnuplot(c, "cdf.gp", "sparse-cdf", vars);
+	} else {
+		printf("plot: sparse CDF skipped: no sparse series\n");
+	}
+	return err;
+}
+
+int pmb_plot_dir(const char *dir, int quiet_skip)
+{
+	struct pctx c;
+	int err, s;
+
+	memset(&c, 0, sizeof(c));
+	c.dir = dir;
+	if (!have_gnuplot()) {
+		if (quiet_skip)
+			pmb_warn("gnuplot not found in PATH: plots skipped");
+		else
+			pmb_err(0, "skip: gnuplot not found in PATH (apt-get install gnuplot-nox)");
+		return PMB_EXIT_SKIP;
+	}
+	if (strchr(dir, '\'') || strchr(dir, '"'))
+		return pmb_err(0, "%s: a quote in the path", dir), PMB_EXIT_USAGE;
+	err = find_scripts(&c);
+	if (!err)
+		err = load_sources(&c);
+	if (!err) {
+		for (s = 0; s < c.nsrc; s++)
+			pick_reps(&c, &c.src[s]);
+		snprintf(c.plots, sizeof(c.plots), "%s/plots", dir);
+		if (mkdir(c.plots, 0755) && errno != EEXIST)
+			err = pmb_err(-errno, "mkdir %s", c.plots);
+	}
+	if (!err)
+		err = render(&c);
+	for (s = 0; s < c.nsrc; s++)
+		pmb_run_free(&c.src[s].run);
+	if (!err)
+		return PMB_EXIT_PASS;
+	return err == -ENOENT || err == -EINVAL || err == PMB_ERR_SCHEMA ? PMB_EXIT_USAGE :
+	       PMB_EXIT_ERROR;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: pmbench plot DIR\n"
+		       "  Render DIR/plots/*.png and *.svg (and their .dat files) for a run\n"
+		       "  directory (meta.json) or a comparison directory (compare.json).\n"
+		       "  Scripts: $PMB_PLOTS_DIR, else <binary>/../../plots.\n"
+		       "exit: 0 done, 3 error, 64 bad directory, 77 gnuplot missing\n");
+		return PMB_EXIT_PASS;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		pmb_err(0, "usage: pmbench plot DIR");
+		return PMB_EXIT_USAGE;
+	}
+	return pmb_plot_dir(argv[1], 0);
+}
