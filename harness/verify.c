@@ -14,16 +14,41 @@
 #include <string.h>
 #include <unistd.h>
 
-struct slot {
-	uint64_t key;		/* type << 56 | offset */
-	uint64_t index;
-};
-
-static int cmp_slot(const void *a, const void *b)
+int pmb_slotmap_init(struct pmb_slotmap *m, const struct pmb_swap *sw, long psz)
 {
-	uint64_t x = ((const struct slot *)a)->key, y = ((const struct slot *)b)->key;
+	memset(m, 0, sizeof(*m));
+	for (unsigned i = 0; i < PMB_MAX_SWAPS; i++)
+		m->fd[i] = -1;
+	for (unsigned i = 0; i < sw->ndevs; i++) {
+		const struct pmb_swapdev *d = &sw->devs[i];
 
-	return (x > y) - (x < y);
+		if (d->type >= PMB_MAX_SWAPS)
+			continue;
+		m->bits[d->type] = calloc(d->pages / 64 + 1, sizeof(uint64_t));
+		if (!m->bits[d->type])
+			return -ENOMEM;
+	}
+	return posix_memalign(&m->page, (size_t)psz, (size_t)psz) ? -ENOMEM : 0;
+}
+
+void pmb_slotmap_free(struct pmb_slotmap *m)
+{
+	for (unsigned i = 0; i < PMB_MAX_SWAPS; i++) {
+		free(m->bits[i]);
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+	}
+	free(m->page);
+}
+
+/* Claim a slot; false when another page already had it. */
+static bool slot_claim(struct pmb_slotmap *m, unsigned type, uint64_t off)
+{
+	uint64_t bit = UINT64_C(1) << (off % 64), *w = &m->bits[type][off / 64];
+	bool fresh = !(*w & bit);
+
+	*w |= bit;
+	return fresh;
 }
 
 int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb)
@@ -53,60 +78,31 @@ int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb)
 	return -ENOENT;
 }
 
-/* Read one slot of a swap device; -errno when it cannot be read at all. */
-static int read_slot(int *fd, const char *path, uint64_t off, void *buf, long psz)
+/* Read the slot back from its device and compare it with the page's pattern. */
+static void check_slot(struct pmb_case *c, struct pmb_slotmap *m, const struct pmb_swapdev *d,
+		       uint64_t off, uint64_t index, uint64_t seed, long psz)
 {
+	int *fd = &m->fd[d->type];
 	ssize_t n;
 
 	if (*fd == -1) {
-		*fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		*fd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 		if (*fd < 0)
-			*fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (*fd < 0) {
+			*fd = open(d->path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
 			*fd = -2;
-			return -errno;
-		}
 	}
-	if (*fd < 0)
-		return -EBADF;
-	n = pmb_pread_full(*fd, buf, (size_t)psz, (off_t)(off * (uint64_t)psz));
-	if (n < 0)
-		return (int)n;
-	return n == psz ? 0 : -EIO;
-}
-
-static void check_content(struct pmb_case *c, struct slot *s, size_t n, const struct pmb_swap *sw,
-			  uint64_t seed, long psz)
-{
-	int fds[PMB_MAX_SWAPS];
-	void *buf;
-	size_t i;
-
-	if (posix_memalign(&buf, (size_t)psz, (size_t)psz)) {
-		c->content_unchecked += n;
+	if (*fd < 0) {
+		c->content_unchecked++;
 		return;
 	}
-	for (i = 0; i < PMB_MAX_SWAPS; i++)
-		fds[i] = -1;
-	for (i = 0; i < n; i++) {
-		unsigned type = (unsigned)(s[i].key >> 56);
-		const struct pmb_swapdev *d = pmb_swap_by_type(sw, type);
-		uint64_t found;
-
-		if (!d || type >= PMB_MAX_SWAPS ||
-		    read_slot(&fds[type], d->path, s[i].key & ((UINT64_C(1) << 56) - 1), buf, psz)) {
-			c->content_unchecked++;
-			continue;
-		}
-		if (pmb_pattern_check(buf, (size_t)psz, seed, s[i].index, &found) == 0)
-			c->content_ok++;
-		else
-			c->content_bad++;
-	}
-	for (i = 0; i < PMB_MAX_SWAPS; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(buf);
+	n = pmb_pread_full(*fd, m->page, (size_t)psz, (off_t)(off * (uint64_t)psz));
+	if (n != psz)
+		c->content_unchecked++;
+	else if (pmb_pattern_check(m->page, (size_t)psz, seed, index, NULL) == 0)
+		c->content_ok++;
+	else
+		c->content_bad++;
 }
 
 static void explain(struct pmb_case *c)
@@ -132,25 +128,55 @@ static void explain(struct pmb_case *c)
 #undef SAY
 }
 
+void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, const struct pmb_swap *sw,
+		       const uint8_t *truth, const uint64_t *pm, uint64_t n, uint64_t first,
+		       uint64_t seed, long psz, bool content)
+{
+	for (uint64_t j = 0; j < n; j++) {
+		uint64_t e = pm[j], off = pm_swap_offset(e);
+		enum pm_state t = truth[j] < PMS_NR ? truth[j] : PMS_NONE;
+		enum pm_state r = pm_state_of(e);
+		const struct pmb_swapdev *d;
+
+		c->truth[t]++;
+		c->cm[t][r]++;
+		if (r != PMS_SWAPPED)
+			continue;
+		d = pmb_swap_by_type(sw, pm_swap_type(e));
+		if (!d || d->type >= PMB_MAX_SWAPS)
+			c->bad_type++;
+		else if (off == 0 || off >= d->pages)	/* slot 0 holds the swap header */
+			c->bad_offset++;
+		else if (!slot_claim(m, d->type, off))
+			c->dup++;
+		else if (content)
+			check_slot(c, m, d, off, first + j, seed, psz);
+		else
+			c->content_unchecked++;
+	}
+}
+
+#define JUDGE_CHUNK 65536	/* entries read at once: the judge's memory stays small for any region */
+
 int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *truth,
 	      struct pmb_swap *sw, uint64_t seed, bool content)
 {
-	size_t bytes = w->pages * PM_ENTRY_BYTES, nslots = 0, i;
 	long psz = w->page_size;
-	struct slot *slots;
+	off_t base = (off_t)(w->addr / (uint64_t)psz * PM_ENTRY_BYTES);
+	struct pmb_slotmap m;
 	uint64_t *pm;
 	char path[64];
-	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
 	memset(c->truth, 0, sizeof(c->truth));
 	memset(c->cm, 0, sizeof(c->cm));
 	c->bad_type = c->bad_offset = c->dup = c->content_ok = c->content_bad = c->content_unchecked = 0;
-	pm = malloc(bytes);
-	slots = malloc(w->pages * sizeof(*slots));
-	if (!pm || !slots) {
+	pmb_swap_refresh(sw);
+	pm = malloc(JUDGE_CHUNK * PM_ENTRY_BYTES);
+	err = pmb_slotmap_init(&m, sw, psz);
+	if (!pm || err) {
 		free(pm);
-		free(slots);
+		pmb_slotmap_free(&m);
 		return -ENOMEM;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)w->pid);
@@ -159,41 +185,19 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 		err = -errno;
 		goto out;
 	}
-	n = pmb_pread_full(fd, pm, bytes, (off_t)(w->addr / (uint64_t)psz * PM_ENTRY_BYTES));
-	close(fd);
-	if (n < 0 || (size_t)n != bytes) {
-		err = n < 0 ? (int)n : -EIO;
-		goto out;
-	}
-	pmb_swap_refresh(sw);
-	for (i = 0; i < w->pages; i++) {
-		enum pm_state t = truth[i] < PMS_NR ? truth[i] : PMS_NONE;
-		enum pm_state r = pm_state_of(pm[i]);
-		const struct pmb_swapdev *d;
+	for (uint64_t at = 0; at < w->pages; at += JUDGE_CHUNK) {
+		uint64_t n = w->pages - at < JUDGE_CHUNK ? w->pages - at : JUDGE_CHUNK;
+		ssize_t got = pmb_pread_full(fd, pm, n * PM_ENTRY_BYTES, base + (off_t)(at * PM_ENTRY_BYTES));
 
-		c->truth[t]++;
-		c->cm[t][r]++;
-		if (r != PMS_SWAPPED)
-			continue;
-		d = pmb_swap_by_type(sw, pm_swap_type(pm[i]));
-		if (!d)
-			c->bad_type++;
-		else if (pm_swap_offset(pm[i]) == 0 || pm_swap_offset(pm[i]) >= d->pages)
-			c->bad_offset++;
-		else
-			slots[nslots++] = (struct slot){
-				.key = (uint64_t)pm_swap_type(pm[i]) << 56 | pm_swap_offset(pm[i]),
-				.index = i,
-			};
+		if (got < 0 || (uint64_t)got != n * PM_ENTRY_BYTES) {
+			err = got < 0 ? (int)got : -EIO;	/* a short read is a kernel or harness defect */
+			break;
+		}
+		pmb_judge_entries(c, &m, sw, truth + at, pm, n, at, seed, psz, content);
 	}
-	qsort(slots, nslots, sizeof(*slots), cmp_slot);
-	for (i = 1; i < nslots; i++)
-		if (slots[i].key == slots[i - 1].key)
-			c->dup++;
-	if (content)
-		check_content(c, slots, nslots, sw, seed, psz);
-	else
-		c->content_unchecked = nslots;
+	close(fd);
+	if (err)
+		goto out;
 	c->oracle_swap_kb = c->truth[PMS_SWAPPED] * (uint64_t)psz / 1024;
 	if (pmb_smaps_swap_kb(w->pid, w->addr, &c->smaps_swap_kb) < 0)
 		c->smaps_swap_kb = UINT64_MAX;
@@ -210,7 +214,7 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 	}
 out:
 	free(pm);
-	free(slots);
+	pmb_slotmap_free(&m);
 	return err;
 }
 
