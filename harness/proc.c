@@ -10,8 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+long pmb_reader_maxrss_kb, pmb_workload_maxrss_kb;
+
+/* waitpid that also keeps the child's peak RSS. */
+static pid_t reap(pid_t pid, int *status, long *maxrss_kb)
+{
+	struct rusage ru;
+	pid_t r;
+
+	while ((r = wait4(pid, status, 0, &ru)) < 0 && errno == EINTR)
+		;
+	if (r == pid && ru.ru_maxrss > *maxrss_kb)
+		*maxrss_kb = ru.ru_maxrss;
+	return r;
+}
 
 const char *pmb_bindir(void)
 {
@@ -232,8 +248,7 @@ void pmb_workload_stop(struct pmb_workload *w)
 
 	if (w->pid > 0) {
 		kill(w->pid, SIGKILL);
-		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		reap(w->pid, &status, &pmb_workload_maxrss_kb);
 		w->pid = -1;
 	}
 	if (w->from) {
@@ -310,8 +325,7 @@ int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *statu
 	close(fds[0]);
 	if (err)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
+	reap(pid, status, &pmb_reader_maxrss_kb);
 	if (err) {
 		free(buf);
 		return err;

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -170,20 +171,6 @@ static json_t *cpu_model(void)
 	return v;
 }
 
-static long meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	long v = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), ": %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static int meta_save(const struct pmb_rundir *rd, json_t *meta)
 {
 	char path[600], tmp[620];
@@ -231,7 +218,7 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	o = json_object();
 	json_object_set_new(o, "cpu_model", cpu_model());
 	json_object_set_new(o, "ncpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_set_new(o, "mem_total_kb", json_integer(meminfo_kb("MemTotal")));
+	json_object_set_new(o, "mem_total_kb", json_integer(pmb_meminfo_kb("MemTotal")));
 	json_object_set_new(o, "page_size", json_integer(sysconf(_SC_PAGESIZE)));
 	json_object_set_new(o, "hostname", json_string(u.nodename));
 	json_object_set_new(m, "host", o);
@@ -310,6 +297,31 @@ int pmb_meta_set_status(const struct pmb_rundir *rd, const char *status)
 	iso_now(now, sizeof(now));
 	json_object_set_new(m, "status", json_string(status));
 	json_object_set_new(m, "finished", json_string(now));
+	err = meta_save(rd, m);
+	json_decref(m);
+	return err;
+}
+
+int pmb_meta_set_resources(const struct pmb_rundir *rd, double wall_s)
+{
+	char path[600];
+	json_error_t jerr;
+	struct rusage ru;
+	json_t *m, *o;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/meta.json", rd->path);
+	m = json_load_file(path, 0, &jerr);
+	if (!m)
+		return -EIO;
+	getrusage(RUSAGE_SELF, &ru);
+	o = json_object();
+	json_object_set_new(o, "wall_s", json_real(wall_s));
+	json_object_set_new(o, "harness_maxrss_kb", json_integer(ru.ru_maxrss));
+	json_object_set_new(o, "reader_maxrss_kb", json_integer(pmb_reader_maxrss_kb));
+	json_object_set_new(o, "workload_maxrss_kb", json_integer(pmb_workload_maxrss_kb));
+	json_object_set_new(o, "mem_available_kb_at_end", json_integer(pmb_meminfo_kb("MemAvailable")));
+	json_object_set_new(m, "resources", o);
 	err = meta_save(rd, m);
 	json_decref(m);
 	return err;

@@ -38,7 +38,7 @@ static void install_signals(void)
 
 static const char *const known_kinds[] = { "memfd", "private-anon", "shared-anon" };
 static const char *const known_swapouts[] = { "cgroup", "none", "pageout" };
-static const char *const known_methods[] = { "batched", "dense", "sparse" };
+static const char *const known_methods[] = { "batched", "dense", "scan-ioctl", "sparse", "uring", "userspace" };
 
 struct profile {
 	const char *name, *desc;
@@ -176,8 +176,9 @@ static void usage(FILE *f, const char *cmd)
 "  --swapped LIST     percent swapped (pageout: of the dirtied pages; cgroup: of the region,\n"
 "                     by setting the limit to the rest)\n"
 "  --layout L         contiguous, strided or random (default) choice of pages\n"
-"  --methods LIST     dense,sparse,batched\n"
-"  --batches LIST     entries per read for batched, e.g. 1,8,64,512\n"
+"  --methods LIST     dense,sparse,batched,uring,scan-ioctl,userspace\n"
+"  --batches LIST     entries per read for batched and uring, e.g. 1,8,64,512\n"
+"  --qd N             uring: reads in flight (default 8)\n"
 "  --rounds N         measured rounds per series (every method once per round)\n"
 "  --warmup N         warm-up rounds per series, discarded\n"
 "  --series N         timed series per case; the state is re-checked around each\n"
@@ -201,7 +202,7 @@ static void usage(FILE *f, const char *cmd)
 
 enum { O_PROFILE = 256, O_KINDS, O_SWAPOUT, O_SIZE, O_DIRTY, O_SWAPPED, O_LAYOUT, O_METHODS,
        O_BATCHES, O_ROUNDS, O_WARMUP, O_SERIES, O_SPARSE, O_CPU, O_SEED, O_SWAP, O_SWAPSIZE,
-       O_CGROUP, O_RESULTS, O_NOCONTENT };
+       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD };
 
 static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
@@ -224,6 +225,7 @@ static const struct option longopts[] = {
 	{ "cgroup", required_argument, NULL, O_CGROUP },
 	{ "results", required_argument, NULL, O_RESULTS },
 	{ "no-content-check", no_argument, NULL, O_NOCONTENT },
+	{ "qd", required_argument, NULL, O_QD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -262,6 +264,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 	p->results = "results";
 	p->timing = strcmp(cmd, "verify") != 0;
 	p->check_content = true;
+	p->qd = 8;
 
 	optind = 1;
 	opterr = 0;
@@ -283,13 +286,14 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 			p->layout = optarg;
 			break;
 		case O_METHODS:
-			err = split("--methods", optarg, p->methods, &p->nmethods, known_methods, 3);
+			err = split("--methods", optarg, p->methods, &p->nmethods, known_methods, 6);
 			break;
 		case O_BATCHES: err = parse_batches("--batches", optarg, p); break;
 		case O_ROUNDS: err = uint_opt("--rounds", optarg, 1, 100000, &p->rounds); break;
 		case O_WARMUP: err = uint_opt("--warmup", optarg, 0, 1000, &p->warmup); break;
 		case O_SERIES: err = uint_opt("--series", optarg, 1, 1000, &p->series); break;
 		case O_SPARSE: err = uint_opt("--sparse-reads", optarg, 1, 1 << 20, &p->sparse_reads); break;
+		case O_QD: err = uint_opt("--qd", optarg, 1, 256, &p->qd); break;
 		case O_CPU:
 			err = uint_opt("--cpu", optarg, 0, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) - 1, &u);
 			p->cpu = (int)u;
@@ -345,9 +349,14 @@ static size_t method_args(const struct pmb_params *p, char **argv, size_t at, ch
 	size_t n = 0;
 
 	for (unsigned m = 0; m < p->nmethods; m++) {
-		if (!strcmp(p->methods[m], "batched")) {
+		bool uring = !strcmp(p->methods[m], "uring");
+
+		if (uring || !strcmp(p->methods[m], "batched")) {
 			for (unsigned b = 0; b < p->nbatches; b++) {
-				snprintf(specs[n], 32, "batched:%" PRIu64, p->batches[b]);
+				if (uring)
+					snprintf(specs[n], 32, "uring:%" PRIu64 ":%u", p->batches[b], p->qd);
+				else
+					snprintf(specs[n], 32, "batched:%" PRIu64, p->batches[b]);
 				argv[at++] = "--method";
 				argv[at++] = specs[n++];
 			}
@@ -366,8 +375,8 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
 		char **out, size_t *len, int *status)
 {
 	char exe[600], pid[16], addr[32], pages[24], cpu[16], sd[24], rounds[16], warm[16], sparse[16];
-	char specs[PMB_MAX_LIST * 2][32];
-	char *argv[32 + 4 * PMB_MAX_LIST];
+	char specs[PMB_MAX_LIST * 3][32];
+	char *argv[32 + 6 * PMB_MAX_LIST];
 	size_t n = 0;
 
 	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
@@ -624,6 +633,44 @@ static void case_list(struct runner *r)
 	r->ncases = n;
 }
 
+/*
+ * Say before starting, not by being OOM-killed, when a case cannot fit: the
+ * resident part of the region, the compressed swap (the page pattern
+ * compresses well; 1/16 is generous), page tables, and the harness's own
+ * vectors and the dense reader's buffer.
+ */
+static int preflight(const struct runner *r, char *why, size_t whylen)
+{
+	long psz = sysconf(_SC_PAGESIZE), avail_kb = pmb_meminfo_kb("MemAvailable");
+	uint64_t worst = 0;
+	const char *worst_id = NULL;
+
+	if (avail_kb <= 0)
+		return 0;
+	for (unsigned i = 0; i < r->ncases; i++) {
+		const struct pmb_case *c = &r->cases[i];
+		uint64_t region = c->pages * (uint64_t)psz;
+		uint64_t dirty = (uint64_t)((double)region * c->dirty / 100.0), resident = dirty, need;
+
+		if (!strcmp(c->swapout, "cgroup")) {
+			uint64_t limit = (uint64_t)((double)region * (100.0 - c->swapped) / 100.0) + (1 << 20);
+
+			resident = dirty < limit ? dirty : limit;
+		}
+		need = resident + (dirty - resident) / 16 + region / 256 + c->pages * 24 + (64 << 20);
+		if (need > worst) {
+			worst = need;
+			worst_id = c->id;
+		}
+	}
+	if (worst_id && worst / 1024 > (uint64_t)avail_kb * 9 / 10) {
+		snprintf(why, whylen, "%s needs about %" PRIu64 " MiB; this machine has %ld MiB available",
+			 worst_id, worst >> 20, avail_kb / 1024);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int setup_env(struct runner *r)
 {
 	int err;
@@ -657,6 +704,7 @@ static int run_main(int argc, char **argv, const char *cmd)
 {
 	struct runner *r = calloc(1, sizeof(*r));
 	unsigned nskip = 0, nbad = 0, nerr = 0;
+	uint64_t t0 = pmb_now_ns();
 	char path[600];
 	int err, ret;
 
@@ -681,6 +729,17 @@ static int run_main(int argc, char **argv, const char *cmd)
 		return PMB_EXIT_ERROR;
 	}
 	case_list(r);
+	{
+		char why[256];
+
+		if (preflight(r, why, sizeof(why)) < 0) {
+			pmb_err(0, "skip: %s (use a smaller --size)", why);
+			pmb_own_close();
+			free(r->cases);
+			free(r);
+			return PMB_EXIT_SKIP;
+		}
+	}
 	setup_env(r);
 	err = pmb_rundir_create(&r->rd, r->p.results);
 	if (err) {
@@ -733,6 +792,7 @@ static int run_main(int argc, char **argv, const char *cmd)
 	else
 		pmb_summarize_run(&r->rd, r->cases, r->ncases, stdout);
 	pmb_meta_set_status(&r->rd, "complete");
+	pmb_meta_set_resources(&r->rd, (double)(pmb_now_ns() - t0) / 1e9);
 	fprintf(stderr, "pmbench: run directory: %s\n", r->rd.path);
 	if (nskip == r->ncases) {
 		pmb_err(0, "skip: no case could run here (see the reasons above)");

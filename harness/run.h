@@ -32,7 +32,7 @@ struct pmb_params {
 	unsigned nbatches;
 	const char *layout;
 	uint64_t seed;
-	unsigned rounds, warmup, series, sparse_reads;
+	unsigned rounds, warmup, series, sparse_reads, qd;
 	int cpu;
 	const char *swap;			/* zram | existing | PATH */
 	uint64_t swap_size;
@@ -88,6 +88,7 @@ int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PM
 void pmb_workload_stop(struct pmb_workload *w);
 int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status);
 const char *pmb_bindir(void);
+extern long pmb_reader_maxrss_kb, pmb_workload_maxrss_kb;	/* peak RSS of the children */
 
 /* verify.c */
 /* Which slots of each swap device some page already claimed: one bit per slot. */
@@ -115,6 +116,8 @@ int pmb_rundir_create(struct pmb_rundir *rd, const char *root);
 int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, const struct pmb_swap *sw,
 		   const struct pmb_cgroup_env *cg, int argc, char **argv, const char *status);
 int pmb_meta_set_status(const struct pmb_rundir *rd, const char *status);
+/* Peak memory and wall time of the run, for meta.json's "resources". */
+int pmb_meta_set_resources(const struct pmb_rundir *rd, double wall_s);
 void pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct pmb_params *p);
 int pmb_summarize_run(struct pmb_rundir *rd, const struct pmb_case *cases, unsigned ncases,
 		      FILE *human);

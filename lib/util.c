@@ -211,3 +211,18 @@ int pmb_write_str(const char *path, const char *s)
 		return -errno;
 	return (size_t)w == len ? 0 : -EIO;
 }
+
+long pmb_meminfo_kb(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	size_t klen = strlen(key);
+	char line[256];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':' && sscanf(line + klen + 1, "%ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}

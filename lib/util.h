@@ -53,6 +53,9 @@ int pmb_read_str(const char *path, char *buf, size_t len);
 /* Write a string to a sysfs/cgroup file. */
 int pmb_write_str(const char *path, const char *s);
 
+/* A /proc/meminfo field in kB ("MemTotal", "MemAvailable"), or -1. */
+long pmb_meminfo_kb(const char *key);
+
 /* splitmix64: the project's one PRNG, seeded explicitly everywhere. */
 static inline uint64_t pmb_rand64(uint64_t *state)
 {
