@@ -6,7 +6,7 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-truncation
-CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -Ilib -I$(BUILD)/gen -MMD -MP
 STD     := -std=gnu11
 LDSTATIC := -static
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -57,6 +57,13 @@ $(BUILD)/asan/unit/%: $(BUILD)/san/obj/tests/unit/%.o $(call objs,san,$(UNIT_LIN
 	$(quiet) LD $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ -ljansson -lm
+
+# The default gate policy is compiled in from its documented text.
+$(BUILD)/gen/policy-default.inc: docs/policy-default.txt
+	$(quiet) GEN $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sed -e 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $< > $@
+$(BUILD)/rel/obj/harness/policy.o $(BUILD)/san/obj/harness/policy.o: $(BUILD)/gen/policy-default.inc
 
 $(BUILD)/rel/obj/%.o: %.c
 	$(quiet) CC $<

@@ -57,7 +57,7 @@ int pmb_compare_exit(int err)
 	}
 }
 
-static int same_state(const struct pmb_case *a, const struct pmb_case *b)
+static int same_state(const struct pmb_rcase *a, const struct pmb_rcase *b)
 {
 	return !strcmp(a->kind, b->kind) && !strcmp(a->swapout, b->swapout) &&
 	       a->pages == b->pages && a->dirty_pct == b->dirty_pct &&
@@ -134,7 +134,7 @@ static int compare_timing(struct pmb_cmp *c)
 		return -ENOMEM;
 	for (i = 0; i < c->base.nseries; i++) {
 		const struct pmb_series *bs = &c->base.series[i];
-		const struct pmb_case *bc = &c->base.cases[bs->case_idx];
+		const struct pmb_rcase *bc = &c->base.cases[bs->case_idx];
 		long j = pmb_run_find_series(&c->cand, bc->id, bs->method, bs->batch, bs->qd);
 
 		if (j < 0 || !same_state(bc, &c->cand.cases[c->cand.series[j].case_idx])) {
@@ -152,7 +152,7 @@ static int compare_timing(struct pmb_cmp *c)
 }
 
 /* "none", "swapped (1500) and none (548)" for one side's confusion row. */
-static void describe_reported(const struct pmb_case *k, int t, char *buf, size_t len)
+static void describe_reported(const struct pmb_rcase *k, int t, char *buf, size_t len)
 {
 	size_t used = 0;
 	int rp, parts = 0, single;
@@ -190,7 +190,7 @@ static void describe_reported(const struct pmb_case *k, int t, char *buf, size_t
 		snprintf(buf, len, "as nothing (no counts)");
 }
 
-static int row_differs(const struct pmb_case *a, const struct pmb_case *b, int t)
+static int row_differs(const struct pmb_rcase *a, const struct pmb_rcase *b, int t)
 {
 	int rp;
 
@@ -206,7 +206,7 @@ static int row_differs(const struct pmb_case *a, const struct pmb_case *b, int t
 
 static void describe_case(struct pmb_corr_row *r)
 {
-	const struct pmb_case *b = r->bc, *c = r->cc;
+	const struct pmb_rcase *b = r->bc, *c = r->cc;
 	char rb[256], rc[256];
 	size_t used = 0, len = sizeof(r->text);
 	int t;
@@ -240,7 +240,7 @@ static int compare_correctness(struct pmb_cmp *c)
 	if (!c->corr)
 		return -ENOMEM;
 	for (i = 0; i < c->base.ncases; i++) {
-		const struct pmb_case *b = &c->base.cases[i];
+		const struct pmb_rcase *b = &c->base.cases[i];
 		long j = pmb_run_find_case(&c->cand, b->id);
 		struct pmb_corr_row *r;
 
@@ -432,7 +432,7 @@ static json_t *row_json(const struct pmb_cmp *c, const struct pmb_cmp_row *r)
 			 "verdict", pmb_verdict_token(r->verdict));
 }
 
-static json_t *cm_json(const struct pmb_case *k)
+static json_t *cm_json(const struct pmb_rcase *k)
 {
 	json_t *o = json_object();
 	char key[48];

@@ -20,7 +20,7 @@
 enum pmb_verdict { PMB_V_NOCHANGE, PMB_V_REGRESSION, PMB_V_IMPROVEMENT, PMB_V_FEW };
 
 struct pmb_cmp_row {
-	const struct pmb_case *bc, *cc;
+	const struct pmb_rcase *bc, *cc;
 	const char *method;
 	long long batch, qd;
 	size_t nb, nc;
@@ -30,7 +30,7 @@ struct pmb_cmp_row {
 };
 
 struct pmb_corr_row {
-	const struct pmb_case *bc, *cc;
+	const struct pmb_rcase *bc, *cc;
 	int differs;
 	char text[1536];	/* plain sentence(s) when it differs */
 };

@@ -96,13 +96,14 @@ static double floor_of(json_t *aa, const struct pmb_cmp_row *r)
 
 /* ---- judging ---- */
 
-static void target_of(const struct pmb_case *k, const char *method, struct pmb_target *t)
+static void target_of(const struct pmb_rcase *k, const char *method, struct pmb_target *t)
 {
 	t->kind = k->kind;
 	t->swapout = k->swapout;
 	t->state = pmb_case_state(k);
 	t->method = method;
 	t->shmem = pmb_kind_is_shmem(k->kind);
+	t->view = k->view;
 }
 
 static void rule_text(const struct pmb_gate *g, const struct pmb_rule *r, char *buf, size_t len)
@@ -154,7 +155,7 @@ static void judge_row(struct pmb_gate *g, json_t *aa, size_t i)
 	g->n_st[gr->st]++;
 }
 
-static int swapped_reported(const struct pmb_case *k)
+static int swapped_reported(const struct pmb_rcase *k)
 {
 	if (!k->true_n[2])
 		return 1;
@@ -173,7 +174,7 @@ static size_t add(char *buf, size_t len, size_t used, const char *s)
 static void judge_corr(struct pmb_gate *g, size_t i)
 {
 	const struct pmb_corr_row *r = &g->c.corr[i];
-	const struct pmb_case *b = r->bc, *k = r->cc;
+	const struct pmb_rcase *b = r->bc, *k = r->cc;
 	struct pmb_gate_corr *gc = &g->corr[i];
 	char need[96], why[900] = "", tmp[300];
 	size_t used = 0;
@@ -502,7 +503,7 @@ static int kcidb_tests(const struct pmb_gate *g, const char *bid, json_t *tests)
 	size_t i;
 
 	for (i = 0; i < g->c.ncorr; i++) {
-		const struct pmb_case *k = g->c.corr[i].cc;
+		const struct pmb_rcase *k = g->c.corr[i].cc;
 
 		snprintf(id, sizeof(id), "pmbench:%s:correctness:%s", g->c.cand.run_id, k->id);
 		kcidb_path("correctness", k->id, path, sizeof(path));

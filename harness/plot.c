@@ -112,7 +112,7 @@ static size_t batched_count(const struct pmb_run *r, size_t cidx)
  */
 static double rep_score(const struct pmb_run *r, size_t i)
 {
-	const struct pmb_case *k = &r->cases[i];
+	const struct pmb_rcase *k = &r->cases[i];
 
 	return (k->true_n[2] > 0) * 1e12 + (batched_count(r, i) >= 2) * 1e11 +
 	       (double)k->pages * 10 - fabs(k->swapped_pct - 50);
@@ -396,14 +396,14 @@ static int write_scaling(struct pctx *c, FILE *f, int x)
 		const char *m = scaling_method(r);
 
 		for (k = 0; k < c->nkinds; k++) {
-			const struct pmb_case *rep;
+			const struct pmb_rcase *rep;
 			int n = 0;
 
 			if (c->src[s].rep[k] < 0)
 				continue;
 			rep = &r->cases[c->src[s].rep[k]];
 			for (i = 0; i < r->ncases; i++) {
-				const struct pmb_case *q = &r->cases[i];
+				const struct pmb_rcase *q = &r->cases[i];
 
 				n += !strcmp(q->kind, rep->kind) && series_for(r, (long)i, m) &&
 				     (x ? q->pages == rep->pages && q->dirty_pct == rep->dirty_pct :
@@ -416,7 +416,7 @@ static int write_scaling(struct pctx *c, FILE *f, int x)
 				rep->kind, m);
 			/* Cases in cases.tsv order; the scripts sort with 'smooth unique'. */
 			for (i = 0; i < r->ncases; i++) {
-				const struct pmb_case *q = &r->cases[i];
+				const struct pmb_rcase *q = &r->cases[i];
 				const struct pmb_series *sr = series_for(r, (long)i, m);
 
 				if (!sr || strcmp(q->kind, rep->kind) ||

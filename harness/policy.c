@@ -11,26 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* docs/policy-default.txt, turned into a string literal by the Makefile: one source of truth. */
 const char pmb_policy_default_text[] =
-	"# pagemap-bench default gate policy (built into pmbench; docs/gate.md explains the format).\n"
-	"# It encodes what \"pagemap: report swap location for shared pages\" claims.\n"
-	"pagemap-bench-policy 1\n"
-	"threshold 5%\n"
-	"\n"
-	"# The claim: every swapped-out shmem page is reported as swapped, with a valid\n"
-	"# offset that holds the page.  Its known cost, one XArray lookup per none-PTE\n"
-	"# (about 4x on sequential 8-byte reads), is allowed, with room to spare.\n"
-	"match group=shmem state=swapped : correctness=correct,swapped-reported max_slowdown=5x\n"
-	"\n"
-	"# Holes inside populated shmem pay the same lookup.\n"
-	"match group=shmem state=holes : correctness=correct max_slowdown=5x\n"
-	"\n"
-	"# Bystanders (private memory, fully resident shmem): correct, and unchanged within noise.\n"
-	"match * : correctness=correct max_slowdown=noise\n";
+#include "policy-default.inc"
+	;
 
 static const char *const sel_names[PMB_SEL_NR] = {
 	[PMB_SEL_KIND] = "kind", [PMB_SEL_GROUP] = "group", [PMB_SEL_STATE] = "state",
-	[PMB_SEL_METHOD] = "method", [PMB_SEL_SWAPOUT] = "swapout",
+	[PMB_SEL_METHOD] = "method", [PMB_SEL_SWAPOUT] = "swapout", [PMB_SEL_VIEW] = "view",
 };
 static const char *const groups[] = { "shmem", "private", "all" };
 static const char *const states[] = { "swapped", "holes", "resident", "any" };
@@ -409,7 +397,8 @@ static int rule_matches(const struct pmb_rule *r, const struct pmb_target *t)
 	const char *st = r->sel[PMB_SEL_STATE];
 
 	if (!sel_match(r->sel[PMB_SEL_KIND], t->kind) ||
-	    !sel_match(r->sel[PMB_SEL_SWAPOUT], t->swapout))
+	    !sel_match(r->sel[PMB_SEL_SWAPOUT], t->swapout) ||
+	    !sel_match(r->sel[PMB_SEL_VIEW], t->view ? t->view : "self"))
 		return 0;
 	if (strcmp(st, "any") && !sel_match(st, t->state))
 		return 0;

@@ -22,7 +22,7 @@ enum {
 };
 
 enum pmb_sel { PMB_SEL_KIND, PMB_SEL_GROUP, PMB_SEL_STATE, PMB_SEL_METHOD, PMB_SEL_SWAPOUT,
-	       PMB_SEL_NR };
+	       PMB_SEL_VIEW, PMB_SEL_NR };
 
 struct pmb_rule {
 	unsigned line;
@@ -45,6 +45,7 @@ struct pmb_policy {
 struct pmb_target {
 	const char *kind, *swapout, *state, *method;	/* method NULL: the case itself */
 	int shmem;
+	const char *view;				/* NULL: self */
 };
 
 /* The built-in policy: byte for byte docs/policy-default.txt. */

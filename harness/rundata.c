@@ -207,7 +207,7 @@ static const char *const case_cols[] = {
 #define NCASE_COLS (sizeof(case_cols) / sizeof(case_cols[0]))
 
 static int parse_case(const struct pmb_tsv *t, size_t row, const int *ix, const char *path,
-		      struct pmb_case *c)
+		      struct pmb_rcase *c)
 {
 	long long *ints[] = {
 		&c->true_n[0], &c->true_n[1], &c->true_n[2],
@@ -223,6 +223,11 @@ static int parse_case(const struct pmb_tsv *t, size_t row, const int *ix, const 
 	c->swapout = pmb_tsv_cell(t, row, ix[2]);
 	c->verdict = pmb_tsv_cell(t, row, ix[3]);
 	c->reason = pmb_tsv_cell(t, row, ix[4]);
+	{
+		int v = pmb_tsv_col(t, "view");
+
+		c->view = v >= 0 && *pmb_tsv_cell(t, row, v) ? pmb_tsv_cell(t, row, v) : "self";
+	}
 	if (!*c->id || !*c->kind)
 		return pmb_err(-EINVAL, "%s:%zu: empty case or kind", path, row + 3);
 	if (parse_ll(pmb_tsv_cell(t, row, ix[5]), &c->pages) ||
@@ -477,7 +482,7 @@ int pmb_kind_is_shmem(const char *kind)
 	       !strncmp(kind, "memfd-", 6);
 }
 
-const char *pmb_case_state(const struct pmb_case *c)
+const char *pmb_case_state(const struct pmb_rcase *c)
 {
 	if (c->true_n[2] > 0)
 		return "swapped";
@@ -486,7 +491,7 @@ const char *pmb_case_state(const struct pmb_case *c)
 	return "resident";
 }
 
-long long pmb_case_misreported(const struct pmb_case *c)
+long long pmb_case_misreported(const struct pmb_rcase *c)
 {
 	long long n = 0;
 	int t, rp;

@@ -31,8 +31,9 @@ void pmb_tsv_free(struct pmb_tsv *t);
 enum { PMB_CM_CELLS = 9 };
 
 /* One memory state (a row of cases.tsv). */
-struct pmb_case {
+struct pmb_rcase {
 	const char *id, *kind, *swapout, *verdict, *reason;
+	const char *view;		/* self, second-mapper, fork-child ("self" when absent) */
 	long long pages;
 	double dirty_pct, swapped_pct;
 	long long true_n[3];		/* none, present, swapped */
@@ -56,7 +57,7 @@ struct pmb_run {
 	const char *run_id, *schema, *status;
 	const char *krelease, *kversion, *kconfig;	/* "" when absent */
 	struct pmb_tsv cases_tsv, samples_tsv;
-	struct pmb_case *cases;
+	struct pmb_rcase *cases;
 	size_t ncases;
 	struct pmb_series *series;
 	size_t nseries;
@@ -72,8 +73,8 @@ long pmb_run_find_series(const struct pmb_run *r, const char *case_id, const cha
 /* A shmem kind (memfd, shared-anon, sysv-shm, tmpfs...). */
 int pmb_kind_is_shmem(const char *kind);
 /* "swapped", "holes" or "resident". */
-const char *pmb_case_state(const struct pmb_case *c);
+const char *pmb_case_state(const struct pmb_rcase *c);
 /* Sum of the off-diagonal confusion cells. */
-long long pmb_case_misreported(const struct pmb_case *c);
+long long pmb_case_misreported(const struct pmb_rcase *c);
 
 #endif

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pmb_policy p;
-	static const struct pmb_target t = { "memfd", "pageout", "swapped", "batched", 1 };
+	static const struct pmb_target t = { .kind = "memfd", .swapout = "pageout", .state = "swapped",
+					     .method = "batched", .shmem = 1, .view = "second-mapper" };
 	char err[160];
 
 	if (!pmb_policy_parse((const char *)data, size, &p, err, sizeof(err))) {

@@ -30,9 +30,13 @@ static int parse(const char *s, struct pmb_policy *p, char *err)
 static void test_default(void)
 {
 	struct pmb_policy p;
-	struct pmb_target memfd_sw = { "memfd", "pageout", "swapped", "batched", 1 };
-	struct pmb_target priv = { "private-anon", "pageout", "swapped", "batched", 0 };
-	struct pmb_target holes = { "shared-anon", "none", "holes", NULL, 1 };
+	struct pmb_target memfd_sw = { "memfd", "pageout", "swapped", "batched", 1, NULL };
+	struct pmb_target priv = { "private-anon", "pageout", "swapped", "batched", 0, NULL };
+	struct pmb_target holes = { "shared-anon", "none", "holes", NULL, 1, NULL };
+	struct pmb_target mapper = { .kind = "memfd", .swapout = "pageout", .state = "swapped",
+				     .shmem = 1, .view = "second-mapper" };
+	struct pmb_target child = { .kind = "private-anon", .swapout = "pageout", .state = "swapped",
+				    .shmem = 0, .view = "fork-child" };
 	const struct pmb_rule *r;
 	char err[256];
 
@@ -47,6 +51,10 @@ static void test_default(void)
 	CHECK(r && r->noise, "private-anon: within noise");
 	r = pmb_policy_slowdown(&p, &holes);
 	CHECK(r && r->max_ratio == 5, "shmem holes: 5x");
+	r = pmb_policy_correctness(&p, &mapper);
+	CHECK(r && r->corr == PMB_CORR_NO_WORSE, "a second mapper of shmem (pte_hole) need only be no worse");
+	r = pmb_policy_correctness(&p, &child);
+	CHECK(r && r->corr == PMB_CORR_CORRECT, "a fork child of private memory must be correct");
 }
 
 static void test_errors(void)
@@ -93,10 +101,10 @@ static void test_first_match(void)
 			   "match kind=memfd method=sparse : max_slowdown=10%   # sparse only\n"
 			   "match group=shmem : max_slowdown=3x correctness=no-worse\n"
 			   "match * : correctness=correct\n";
-	struct pmb_target sparse = { "memfd", "pageout", "swapped", "sparse", 1 };
-	struct pmb_target dense = { "memfd", "pageout", "swapped", "dense", 1 };
-	struct pmb_target cas = { "memfd", "pageout", "swapped", NULL, 1 };
-	struct pmb_target priv = { "private-anon", "none", "holes", "dense", 0 };
+	struct pmb_target sparse = { "memfd", "pageout", "swapped", "sparse", 1, NULL };
+	struct pmb_target dense = { "memfd", "pageout", "swapped", "dense", 1, NULL };
+	struct pmb_target cas = { "memfd", "pageout", "swapped", NULL, 1, NULL };
+	struct pmb_target priv = { "private-anon", "none", "holes", "dense", 0, NULL };
 	struct pmb_policy p;
 	char err[256];
 
