@@ -135,7 +135,8 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	if (w->pid == 0) {
 		char *argv[] = { exe, "--kind", (char *)c->kind, "--pages", pages, "--dirty", dirty,
 				 "--swapout", (char *)c->swapout, "--swapped", swapped,
-				 "--layout", (char *)p->layout, "--seed", seed, NULL };
+				 "--layout", (char *)p->layout, "--seed", seed,
+				 "--view", (char *)c->view, "--touch", (char *)c->touch, NULL };
 
 		child_setup(parent);
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
@@ -194,6 +195,15 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	w->pageout_missed = kv(line, "pageout_missed=");
 	w->pageout_extra = kv(line, "pageout_extra=");
 	w->contradictions = kv(line, "contradictions=");
+	w->thp_pages = kv(line, "thp_pages=");
+	w->view_pid = (pid_t)kv(line, "view_pid=");
+	addr = strstr(line, "view_addr=");
+	w->view_addr = addr ? strtoull(addr + 10, NULL, 16) : 0;
+	if (w->view_pid <= 0 || !w->view_addr) {	/* an older pmwork: it is its own view */
+		w->view_pid = w->pid;
+		w->view_addr = w->addr;
+	}
+	w->touched_read = strstr(line, " touch=read") != NULL;
 	if (!w->addr || w->pages != c->pages || w->page_size <= 0) {
 		snprintf(why, whylen, "workload said something odd: %s", line);
 		pmb_workload_stop(w);
@@ -207,7 +217,8 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	return err;
 }
 
-static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR])
+static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+		     char *pre, size_t prelen)
 {
 	char line[256];
 	ssize_t n;
@@ -219,10 +230,16 @@ static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint
 	if (err)
 		return err;
 	err = read_line(w, line, sizeof(line));
+	if (!err && strncmp(line, "STATE ", 6) && strncmp(line, "ERROR ", 6) && pre) {
+		snprintf(pre, prelen, "%s", line);
+		err = read_line(w, line, sizeof(line));
+	}
 	if (err)
 		return err;
-	if (strncmp(line, "STATE ", 6))
+	if (strncmp(line, "STATE ", 6)) {
+		pmb_warn("workload: %s", line);
 		return -EPROTO;
+	}
 	counts[PMS_NONE] = (uint64_t)kv(line, "none=");
 	counts[PMS_PRESENT] = (uint64_t)kv(line, "present=");
 	counts[PMS_SWAPPED] = (uint64_t)kv(line, "swapped=");
@@ -234,12 +251,21 @@ static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint
 
 int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
 {
-	return state_cmd(w, "STATE\n", vec, counts);
+	return state_cmd(w, "STATE\n", vec, counts, NULL, 0);
 }
 
 int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
 {
-	return state_cmd(w, "SETTLE\n", vec, counts);
+	return state_cmd(w, "SETTLE\n", vec, counts, NULL, 0);
+}
+
+int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+			 char *pre, size_t prelen)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "%s\n", cmd);
+	return state_cmd(w, line, vec, counts, pre, prelen);
 }
 
 void pmb_workload_stop(struct pmb_workload *w)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,24 +39,25 @@ static void install_signals(void)
 
 static const char *const known_kinds[] = { "memfd", "private-anon", "shared-anon" };
 static const char *const known_swapouts[] = { "cgroup", "none", "pageout" };
+static const char *const known_views[] = { "fork-child", "second-mapper", "self" };
 static const char *const known_methods[] = { "batched", "dense", "scan-ioctl", "sparse", "uring", "userspace" };
 
 struct profile {
 	const char *name, *desc;
 	const char *kinds, *swapouts, *sizes, *dirty, *swapped, *methods, *batches;
-	unsigned rounds, warmup, series, sparse_reads;
+	unsigned rounds, warmup, series, sparse_reads, swapin_rounds;
 };
 
 static const struct profile profiles[] = {
 	{ "cover-letter", "the 2021 cover letter scaled to fit: 4 GiB under a 1 GiB limit, batch sweep",
 	  "private-anon,shared-anon", "cgroup", "4G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0, 0 },
 	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256, 5 },
 	{ "standard", "sizes 64M and 256M, dirty 50/100%, swapped 0/50/100%",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M,256M", "50,100", "0,50,100",
-	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512 },
+	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512, 5 },
 };
 
 static const struct profile *find_profile(const char *name)
@@ -158,6 +160,7 @@ static int apply_profile(struct pmb_params *p, const struct profile *pr)
 	p->warmup = pr->warmup;
 	p->series = pr->series;
 	p->sparse_reads = pr->sparse_reads ? pr->sparse_reads : 64;
+	p->swapin_rounds = pr->swapin_rounds;
 	return err ? -EINVAL : 0;
 }
 
@@ -179,6 +182,11 @@ static void usage(FILE *f, const char *cmd)
 "  --methods LIST     dense,sparse,batched,uring,scan-ioctl,userspace\n"
 "  --batches LIST     entries per read for batched and uring, e.g. 1,8,64,512\n"
 "  --qd N             uring: reads in flight (default 8)\n"
+"  --views LIST       whose pagemap is read: self (default), second-mapper (another\n"
+"                     process maps the same shmem, never touching it), fork-child\n"
+"  --touch MODE       write (default: dirty with the pattern) or read (present, clean)\n"
+"  --sequence         add, per kind, the fault/pageout/fault/remove/pageout/remove sequence\n"
+"  --swapin-rounds N  time faulting every swapped page back in, N times per case\n"
 "  --rounds N         measured rounds per series (every method once per round)\n"
 "  --warmup N         warm-up rounds per series, discarded\n"
 "  --series N         timed series per case; the state is re-checked around each\n"
@@ -202,7 +210,7 @@ static void usage(FILE *f, const char *cmd)
 
 enum { O_PROFILE = 256, O_KINDS, O_SWAPOUT, O_SIZE, O_DIRTY, O_SWAPPED, O_LAYOUT, O_METHODS,
        O_BATCHES, O_ROUNDS, O_WARMUP, O_SERIES, O_SPARSE, O_CPU, O_SEED, O_SWAP, O_SWAPSIZE,
-       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD };
+       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD, O_VIEWS, O_TOUCH, O_SEQUENCE, O_SWAPIN };
 
 static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
@@ -226,6 +234,10 @@ static const struct option longopts[] = {
 	{ "results", required_argument, NULL, O_RESULTS },
 	{ "no-content-check", no_argument, NULL, O_NOCONTENT },
 	{ "qd", required_argument, NULL, O_QD },
+	{ "views", required_argument, NULL, O_VIEWS },
+	{ "touch", required_argument, NULL, O_TOUCH },
+	{ "sequence", no_argument, NULL, O_SEQUENCE },
+	{ "swapin-rounds", required_argument, NULL, O_SWAPIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -265,6 +277,9 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 	p->timing = strcmp(cmd, "verify") != 0;
 	p->check_content = true;
 	p->qd = 8;
+	p->views[0] = "self";
+	p->nviews = 1;
+	p->touch = "write";
 
 	optind = 1;
 	opterr = 0;
@@ -294,6 +309,14 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 		case O_SERIES: err = uint_opt("--series", optarg, 1, 1000, &p->series); break;
 		case O_SPARSE: err = uint_opt("--sparse-reads", optarg, 1, 1 << 20, &p->sparse_reads); break;
 		case O_QD: err = uint_opt("--qd", optarg, 1, 256, &p->qd); break;
+		case O_VIEWS: err = split("--views", optarg, p->views, &p->nviews, known_views, 3); break;
+		case O_TOUCH:
+			if (strcmp(optarg, "write") && strcmp(optarg, "read"))
+				err = pmb_err(-EINVAL, "--touch: '%s' is not write or read", optarg);
+			p->touch = optarg;
+			break;
+		case O_SEQUENCE: p->sequence = true; break;
+		case O_SWAPIN: err = uint_opt("--swapin-rounds", optarg, 0, 1000, &p->swapin_rounds); break;
 		case O_CPU:
 			err = uint_opt("--cpu", optarg, 0, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) - 1, &u);
 			p->cpu = (int)u;
@@ -380,8 +403,8 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
 	size_t n = 0;
 
 	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
-	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, w->addr);
+	snprintf(pid, sizeof(pid), "%d", (int)w->view_pid);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, w->view_addr);
 	snprintf(pages, sizeof(pages), "%" PRIu64, w->pages);
 	snprintf(cpu, sizeof(cpu), "%d", p->cpu);
 	snprintf(sd, sizeof(sd), "%" PRIu64, seed);
@@ -500,18 +523,17 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 	return pmb_stop_signal ? -EINTR : 0;
 }
 
-static int run_case(struct runner *r, struct pmb_case *c)
+/* Create the case's cgroup (cgroup mode) and start its workload; 1 when the case ends here. */
+static int build_case(struct runner *r, struct pmb_case *c)
 {
 	long psz = sysconf(_SC_PAGESIZE);
-	uint64_t counts[PMS_NR];
-	uint8_t *ref = NULL, *now = NULL;
 	char why[256] = "", name[96];
 	const char *cg = NULL;
-	int err = 0, status;
+	int err;
 
-	if (strcmp(c->swapout, "none") && !r->have_swap) {
+	if ((strcmp(c->swapout, "none") || c->sequence) && !r->have_swap) {
 		set_verdict(c, "skip", "no swap: ", r->swap_why);
-		return 0;
+		return 1;
 	}
 	if (!strcmp(c->swapout, "cgroup")) {
 		uint64_t region = c->pages * (uint64_t)psz;
@@ -519,32 +541,32 @@ static int run_case(struct runner *r, struct pmb_case *c)
 
 		if (r->cg.mode == PMB_CG_NONE) {
 			set_verdict(c, "skip", "no memory cgroup: ", r->cg.why);
-			return 0;
+			return 1;
 		}
 		snprintf(name, sizeof(name), "pagemap-bench.%d.%ld", (int)getpid(), (long)(c - r->cases));
 		err = pmb_cgroup_create(&r->cg, name, limit, r->cgroup, sizeof(r->cgroup));
 		if (err) {
 			set_verdict(c, "skip", "cannot create a memory cgroup: ", strerror(-err));
 			r->cgroup[0] = '\0';
-			return 0;
+			return 1;
 		}
 		cg = r->cgroup;
 	}
 	pmb_info("%s: building", c->id);
 	err = pmb_workload_start(&r->w, &r->p, c, cg, why, sizeof(why));
+	if (err == -EINTR)
+		return err;
 	if (err == -EOPNOTSUPP) {
 		set_verdict(c, "skip", "", why);
-		return 0;
+		return 1;
 	}
 	if (err == -ENOMEM || (err && cg && pmb_cgroup_oom_kills(&r->cg, cg) > 0)) {
 		set_verdict(c, "oom", "", "the workload was OOM-killed in its cgroup; raise the limit (--swapped)");
-		return 0;
+		return 1;
 	}
-	if (err == -EINTR)
-		return err;
 	if (err) {
 		set_verdict(c, "error", "", why);
-		return 0;
+		return 1;
 	}
 	/*
 	 * The state is reached: lift the limit, or every later charge (a pipe
@@ -552,9 +574,203 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	 */
 	if (cg && pmb_cgroup_unlimit(&r->cg, cg) < 0)
 		pmb_warn("%s: cannot lift the cgroup limit; the state may drift", c->id);
+	return 0;
+}
+
+/*
+ * What the viewing process should see.  A process that maps shared memory
+ * without touching it (a second mapper, or a fork child, which inherits no
+ * PTEs of shared mappings) has no page mapped: present pages read as none
+ * there, while swapped pages are still swapped.  Private memory is copied
+ * into a fork child as it is.
+ */
+static void expected_view(const struct pmb_case *c, const uint8_t *ref, uint8_t *expect)
+{
+	bool unmapped = strcmp(c->view, "self") && strcmp(c->kind, "private-anon");
+
+	for (uint64_t i = 0; i < c->pages; i++)
+		expect[i] = unmapped && ref[i] == PMS_PRESENT ? PMS_NONE : ref[i];
+}
+
+/* Differential check: every method must return the same entries for the frozen region. */
+static int check_agreement(struct runner *r, struct pmb_case *c)
+{
+	char *out;
+	size_t len;
+	int status, err = scan(&r->p, &r->w, true, r->p.seed, &out, &len, &status);
+
+	if (err)
+		return err;
+	c->agree = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" :
+		   WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_INCORRECT ? "no" : "-";
+	if (!strcmp(c->agree, "no")) {
+		char *mm = strstr(out, "mismatch");
+
+		pmb_warn("%s: scan methods disagree: %.*s", c->id, mm ? (int)strcspn(mm, "\n") : 0, mm ? mm : "");
+		if (!strcmp(c->verdict, "correct")) {
+			strcpy(c->verdict, "incorrect");
+			snprintf(c->reason, sizeof(c->reason), "scan methods disagree on the same frozen region");
+		}
+	}
+	free(out);
+	return 0;
+}
+
+/* The userspace alternative's classification, page by page, against what the view should show. */
+static int check_userspace(struct runner *r, struct pmb_case *c, const uint8_t *expect)
+{
+	char exe[600], pid[16], addr[32], pages[24];
+	char *argv[] = { exe, "--pid", pid, "--addr", addr, "--pages", pages, "--classify", "userspace", NULL };
+	uint64_t wrong = 0;
+	char *out;
+	size_t len;
+	int status, err;
+
+	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
+	snprintf(pid, sizeof(pid), "%d", (int)r->w.view_pid);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, r->w.view_addr);
+	snprintf(pages, sizeof(pages), "%" PRIu64, c->pages);
+	err = pmb_spawn_capture(argv, &out, &len, &status);
+	if (err)
+		return err;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || len != c->pages) {
+		snprintf(c->userspace, sizeof(c->userspace), "-");
+	} else {
+		for (uint64_t i = 0; i < c->pages; i++)
+			wrong += (uint8_t)out[i] != expect[i];
+		if (wrong)
+			snprintf(c->userspace, sizeof(c->userspace), "no:%" PRIu64, wrong);
+		else
+			snprintf(c->userspace, sizeof(c->userspace), "yes");
+	}
+	free(out);
+	return 0;
+}
+
+static bool uses_method(const struct pmb_params *p, const char *m)
+{
+	return in_set(m, p->methods, p->nmethods);
+}
+
+/*
+ * Swap-in cost: the workload times faulting every swapped page back in; then
+ * the same pages are paged out again for the next round.  One sample per
+ * round, kept with the other samples as method "swapin".
+ */
+static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now)
+{
+	uint64_t counts[PMS_NR];
+	int err = 0;
+
+	for (unsigned k = 0; k < r->p.swapin_rounds && !pmb_stop_signal; k++) {
+		char line[128] = "";
+		unsigned long long n = 0, ns = 0;
+		const char *pn, *pt;
+
+		err = pmb_workload_command(&r->w, "SWAPIN", now, counts, line, sizeof(line));
+		if (err)
+			break;
+		pn = strstr(line, "pages=");
+		pt = strstr(line, "ns=");
+		if (strncmp(line, "SWAPIN ", 7) || !pn || !pt) {
+			err = -EPROTO;
+			break;
+		}
+		n = strtoull(pn + 6, NULL, 10);
+		ns = strtoull(pt + 3, NULL, 10);
+		if (n)
+			fprintf(r->rd.samples, "%s\tswapin\t1\t1\t%u\t0\t0\t0\t%llu\t0\t%llu\t-1\n", c->id,
+				r->p.series + k, n, ns);
+		if (k + 1 < r->p.swapin_rounds) {
+			err = pmb_workload_command(&r->w, "PAGEOUT", now, counts, NULL, 0);
+			if (err)
+				break;
+		}
+	}
+	fflush(r->rd.samples);
+	return err;
+}
+
+/*
+ * fault -> pageout -> fault -> remove -> pageout -> remove, with pagemap
+ * judged against the oracle after every step, and the oracle against what
+ * the step must have done.
+ */
+static int run_sequence(struct runner *r, struct pmb_case *c, uint8_t *state)
+{
+	static const char *const steps[] = { "FAULT", "PAGEOUT", "FAULT", "REMOVE", "PAGEOUT", "REMOVE" };
+	uint64_t dirtied = (uint64_t)llround((double)c->pages * c->dirty / 100.0);
+	uint64_t chosen = (uint64_t)llround((double)dirtied * c->swapped / 100.0);
+	struct pmb_case sum = *c, step;
+	uint64_t counts[PMS_NR];
+	size_t len = 0;
+	int err;
+
+	memset(sum.truth, 0, sizeof(sum.truth));
+	memset(sum.cm, 0, sizeof(sum.cm));
+	sum.reason[0] = '\0';
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t want[PMS_NR] = { c->pages - dirtied, dirtied, 0 };
+
+		if (!strcmp(steps[i], "PAGEOUT") && i == 1) {
+			want[PMS_PRESENT] = dirtied - chosen;
+			want[PMS_SWAPPED] = chosen;
+		} else if (!strcmp(steps[i], "REMOVE") || i == 4) {
+			want[PMS_NONE] = c->pages;
+			want[PMS_PRESENT] = 0;
+		}
+		err = pmb_workload_command(&r->w, steps[i], state, counts, NULL, 0);
+		if (err)
+			return err;
+		step = *c;
+		err = pmb_judge(&step, &r->w, state, &r->sw, r->p.seed, r->p.check_content);
+		if (err)
+			return err;
+		for (int t = 0; t < PMS_NR; t++) {
+			sum.truth[t] += step.truth[t];
+			for (int q = 0; q < PMS_NR; q++)
+				sum.cm[t][q] += step.cm[t][q];
+		}
+		sum.bad_type += step.bad_type;
+		sum.bad_offset += step.bad_offset;
+		sum.dup += step.dup;
+		sum.content_ok += step.content_ok;
+		sum.content_bad += step.content_bad;
+		sum.content_unchecked += step.content_unchecked;
+		if (strcmp(step.verdict, "correct") && len < sizeof(sum.reason))
+			len += (size_t)snprintf(sum.reason + len, sizeof(sum.reason) - len, "%sstep %zu %s: %s",
+						len ? "; " : "", i + 1, steps[i], step.reason);
+		if (memcmp(counts, want, sizeof(want)) && len < sizeof(sum.reason))
+			len += (size_t)snprintf(sum.reason + len, sizeof(sum.reason) - len,
+						"%sstep %zu %s: the oracle sees none/present/swapped %" PRIu64 "/%"
+						PRIu64 "/%" PRIu64 ", construction says %" PRIu64 "/%" PRIu64 "/%" PRIu64,
+						len ? "; " : "", i + 1, steps[i], counts[0], counts[1], counts[2],
+						want[0], want[1], want[2]);
+	}
+	sum.oracle_swap_kb = sum.smaps_swap_kb = 0;
+	if (!sum.reason[0])
+		strcpy(sum.verdict, "correct");
+	else if (sum.bad_type + sum.bad_offset + sum.dup + sum.content_bad ||
+		 sum.cm[0][1] + sum.cm[0][2] + sum.cm[1][0] + sum.cm[1][2] + sum.cm[2][0] + sum.cm[2][1])
+		strcpy(sum.verdict, "incorrect");
+	else
+		strcpy(sum.verdict, "error");
+	*c = sum;
+	return 0;
+}
+
+static int run_case(struct runner *r, struct pmb_case *c)
+{
+	uint64_t counts[PMS_NR];
+	uint8_t *ref, *now, *expect;
+	int err = build_case(r, c);
+
+	if (err)
+		return err < 0 ? err : 0;
 	ref = malloc(c->pages);
 	now = malloc(c->pages);
-	if (!ref || !now) {
+	expect = malloc(c->pages);
+	if (!ref || !now || !expect) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -563,7 +779,12 @@ static int run_case(struct runner *r, struct pmb_case *c)
 		set_verdict(c, "error", "", "cannot read the workload's state");
 		goto out;
 	}
-	err = pmb_judge(c, &r->w, ref, &r->sw, r->p.seed, r->p.check_content);
+	if (c->sequence) {
+		err = run_sequence(r, c, now);
+		goto out;
+	}
+	expected_view(c, ref, expect);
+	err = pmb_judge(c, &r->w, expect, &r->sw, r->p.seed, r->p.check_content);
 	if (err) {
 		set_verdict(c, "error", "", "cannot read pagemap");
 		goto out;
@@ -571,74 +792,77 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	if (r->w.pageout_missed > 0 || r->w.contradictions > 0)
 		pmb_warn("%s: MADV_PAGEOUT missed %ld chosen pages, %ld oracle contradictions", c->id,
 			 r->w.pageout_missed, r->w.contradictions);
-	/* Differential check: every method must return the same entries. */
-	{
-		char *out;
-		size_t len;
-
-		err = scan(&r->p, &r->w, true, r->p.seed, &out, &len, &status);
-		if (err)
-			goto out;
-		c->agree = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" :
-			   WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_INCORRECT ? "no" : "-";
-		if (!strcmp(c->agree, "no")) {
-			char *mm = strstr(out, "mismatch");
-
-			pmb_warn("%s: scan methods disagree: %.*s", c->id, mm ? (int)strcspn(mm, "\n") : 0,
-				 mm ? mm : "");
-			if (!strcmp(c->verdict, "correct")) {
-				strcpy(c->verdict, "incorrect");
-				snprintf(c->reason, sizeof(c->reason), "scan methods disagree on the same frozen region");
-			}
-		}
-		free(out);
-	}
-	if (r->p.timing)
+	err = check_agreement(r, c);
+	if (!err && uses_method(&r->p, "userspace"))
+		err = check_userspace(r, c, expect);
+	if (!err && r->p.timing)
 		err = time_case(r, c, ref, now);
 	if (err == -EOPNOTSUPP)
 		err = 0;
+	if (!err && r->p.timing && c->truth[PMS_SWAPPED] && strcmp(c->view, "self") == 0)
+		err = time_swapin(r, c, now);
 out:
 	free(ref);
 	free(now);
+	free(expect);
 	return err;
+}
+
+static void add_case(struct runner *r, const char *kind, const char *swapout, uint64_t pages, double dirty,
+		     double swapped, const char *view, bool sequence)
+{
+	struct pmb_case *c = &r->cases[r->ncases++];
+	size_t n;
+
+	c->kind = kind;
+	c->swapout = swapout;
+	c->pages = pages;
+	c->dirty = dirty;
+	c->swapped = swapped;
+	c->view = view;
+	c->touch = r->p.touch;
+	c->sequence = sequence;
+	if (sequence)
+		n = (size_t)snprintf(c->id, sizeof(c->id), "%s-sequence-p%" PRIu64, kind, pages);
+	else
+		n = (size_t)snprintf(c->id, sizeof(c->id), "%s-%s-p%" PRIu64 "-d%g-s%g", kind, swapout, pages,
+				     dirty, swapped);
+	/* Suffixes only for what is not the default, so that ids stay stable across versions. */
+	if (strcmp(view, "self") && n < sizeof(c->id))
+		n += (size_t)snprintf(c->id + n, sizeof(c->id) - n, "-v%s", view);
+	if (strcmp(c->touch, "write") && n < sizeof(c->id))
+		snprintf(c->id + n, sizeof(c->id) - n, "-t%s", c->touch);
+	strcpy(c->verdict, "skip");
 }
 
 static void case_list(struct runner *r)
 {
 	const struct pmb_params *p = &r->p;
 	long psz = sysconf(_SC_PAGESIZE);
-	unsigned n = 0;
 
-	r->cases = calloc((size_t)p->nkinds * p->nswapouts * p->nsizes * p->ndirty * p->nswapped,
-			  sizeof(*r->cases));
+	r->cases = calloc((size_t)p->nkinds * p->nswapouts * p->nsizes * p->ndirty * p->nswapped * p->nviews +
+			  p->nkinds * p->nsizes, sizeof(*r->cases));
 	for (unsigned a = 0; a < p->nkinds; a++)
 		for (unsigned b = 0; b < p->nswapouts; b++)
 			for (unsigned s = 0; s < p->nsizes; s++)
 				for (unsigned d = 0; d < p->ndirty; d++)
-					for (unsigned w = 0; w < p->nswapped; w++) {
-						struct pmb_case *c = &r->cases[n++];
+					for (unsigned w = 0; w < p->nswapped; w++)
+						for (unsigned v = 0; v < p->nviews; v++) {
+							bool none = !strcmp(p->swapouts[b], "none");
 
-						c->kind = p->kinds[a];
-						c->swapout = p->swapouts[b];
-						c->pages = p->sizes[s] / (uint64_t)psz;
-						c->dirty = p->dirty[d];
-						c->swapped = !strcmp(c->swapout, "none") ? 0 : p->swapped[w];
-						snprintf(c->id, sizeof(c->id), "%s-%s-p%" PRIu64 "-d%g-s%g",
-							 c->kind, c->swapout, c->pages, c->dirty, c->swapped);
-						strcpy(c->verdict, "skip");
-						/* "none" ignores --swapped: keep one case, not duplicates. */
-						if (!strcmp(c->swapout, "none") && w)
-							n--;
-					}
-	r->ncases = n;
+							/* "none" ignores --swapped: one case, not duplicates. */
+							if (none && w)
+								continue;
+							add_case(r, p->kinds[a], p->swapouts[b],
+								 p->sizes[s] / (uint64_t)psz, p->dirty[d],
+								 none ? 0 : p->swapped[w], p->views[v], false);
+						}
+	if (p->sequence)
+		for (unsigned a = 0; a < p->nkinds; a++)
+			for (unsigned s = 0; s < p->nsizes; s++)
+				add_case(r, p->kinds[a], "none", p->sizes[s] / (uint64_t)psz, 100, 50, "self", true);
 }
 
-/*
- * Say before starting, not by being OOM-killed, when a case cannot fit: the
- * resident part of the region, the compressed swap (the page pattern
- * compresses well; 1/16 is generous), page tables, and the harness's own
- * vectors and the dense reader's buffer.
- */
 static int preflight(const struct runner *r, char *why, size_t whylen)
 {
 	long psz = sysconf(_SC_PAGESIZE), avail_kb = pmb_meminfo_kb("MemAvailable");

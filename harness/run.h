@@ -31,6 +31,11 @@ struct pmb_params {
 	uint64_t batches[PMB_MAX_LIST];
 	unsigned nbatches;
 	const char *layout;
+	const char *views[PMB_MAX_LIST];	/* self, second-mapper, fork-child */
+	unsigned nviews;
+	const char *touch;			/* write (default) or read */
+	bool sequence;				/* add the sequence cases */
+	unsigned swapin_rounds;			/* swap-in timings per case */
 	uint64_t seed;
 	unsigned rounds, warmup, series, sparse_reads, qd;
 	int cpu;
@@ -50,14 +55,20 @@ struct pmb_workload {
 	FILE *from;
 	uint64_t addr, pages;
 	long page_size;
-	long pageout_missed, pageout_extra, contradictions;
+	long pageout_missed, pageout_extra, contradictions, thp_pages;
+	pid_t view_pid;			/* whose pagemap is read: pid itself, or a view process */
+	uint64_t view_addr;
+	bool touched_read;		/* pages were read-faulted: no pattern to check */
 	char cgroup[512];
 };
 
 /* What a case was and what was found. */
 struct pmb_case {
-	char id[128];
+	char id[160];
 	const char *kind, *swapout;
+	const char *view;			/* self second-mapper fork-child */
+	const char *touch;			/* write read */
+	bool sequence;				/* the fault/pageout/remove sequence, not a state */
 	uint64_t pages;
 	double dirty, swapped;
 	char verdict[16];			/* correct incorrect oom skip error */
@@ -67,6 +78,7 @@ struct pmb_case {
 	uint64_t bad_type, bad_offset, dup, content_ok, content_bad, content_unchecked;
 	uint64_t smaps_swap_kb, oracle_swap_kb;
 	const char *agree;			/* yes no - */
+	char userspace[32];			/* the userspace method against the oracle: yes, no:N, - */
 	unsigned series_total, series_discarded;
 };
 
@@ -85,6 +97,13 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
 /* Map every resident page again (no I/O), then report the state as above. */
 int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
+/*
+ * Any state-changing command (FAULT, PAGEOUT, REMOVE, SWAPIN): do it, then
+ * report the state as above.  A line the workload sends before its STATE
+ * line (SWAPIN's timing) lands in pre (may be NULL).
+ */
+int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+			 char *pre, size_t prelen);
 void pmb_workload_stop(struct pmb_workload *w);
 int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status);
 const char *pmb_bindir(void);

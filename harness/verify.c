@@ -162,7 +162,7 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 	      struct pmb_swap *sw, uint64_t seed, bool content)
 {
 	long psz = w->page_size;
-	off_t base = (off_t)(w->addr / (uint64_t)psz * PM_ENTRY_BYTES);
+	off_t base = (off_t)(w->view_addr / (uint64_t)psz * PM_ENTRY_BYTES);
 	struct pmb_slotmap m;
 	uint64_t *pm;
 	char path[64];
@@ -179,12 +179,14 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 		pmb_slotmap_free(&m);
 		return -ENOMEM;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)w->pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)w->view_pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
+	if (w->touched_read)	/* read-faulted pages carry no pattern */
+		content = false;
 	for (uint64_t at = 0; at < w->pages; at += JUDGE_CHUNK) {
 		uint64_t n = w->pages - at < JUDGE_CHUNK ? w->pages - at : JUDGE_CHUNK;
 		ssize_t got = pmb_pread_full(fd, pm, n * PM_ENTRY_BYTES, base + (off_t)(at * PM_ENTRY_BYTES));
@@ -199,7 +201,7 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 	if (err)
 		goto out;
 	c->oracle_swap_kb = c->truth[PMS_SWAPPED] * (uint64_t)psz / 1024;
-	if (pmb_smaps_swap_kb(w->pid, w->addr, &c->smaps_swap_kb) < 0)
+	if (pmb_smaps_swap_kb(w->view_pid, w->view_addr, &c->smaps_swap_kb) < 0)
 		c->smaps_swap_kb = UINT64_MAX;
 	explain(c);
 	if (c->reason[0]) {
