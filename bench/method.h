@@ -19,10 +19,13 @@
 #include "pagemap.h"
 
 #define PMS_BATCH_MAX	1048576u
+#define PMS_QD_MAX	256u
+#define PMS_QD_DEFAULT	8u
 
 /* The target: one pagemap file and one range of pages in it. */
 struct pms_ctx {
 	int fd;			/* /proc/PID/pagemap, read-only */
+	pid_t pid;		/* whose pagemap (getpid() for --list) */
 	uint64_t addr;		/* first virtual address, page aligned */
 	uint64_t pages;		/* N: entries in the range */
 	unsigned page_shift;
@@ -35,7 +38,31 @@ struct pms_ctx {
 enum pms_args {
 	PMS_ARG_NONE = 0,
 	PMS_ARG_BATCH = 1,	/* name:B, B required */
+	PMS_ARG_QD = 2,		/* with PMS_ARG_BATCH: name:B[:QD], QD default 8 */
 };
+
+/* What --agree may compare a method's entries on. */
+enum pms_compare {
+	PMS_CMP_RAW = 0,	/* the 64-bit entries, exactly */
+	PMS_CMP_CATEGORIES,	/* only present/swapped/file (pms_categories) */
+	PMS_CMP_NONE,		/* an oracle: meant to differ from read(); counts only */
+};
+
+static inline const char *pms_compare_name(enum pms_compare c)
+{
+	switch (c) {
+	case PMS_CMP_RAW: return "raw";
+	case PMS_CMP_CATEGORIES: return "categories";
+	default: return "none";
+	}
+}
+
+/* An entry reduced to what PAGEMAP_SCAN can tell: PM_PRESENT, PM_SWAP, PM_FILE. */
+static inline uint64_t pms_categories(uint64_t e)
+{
+	return (pm_present(e) ? PM_PRESENT : 0) | (pm_swapped(e) ? PM_SWAP : 0) |
+	       (pm_file(e) ? PM_FILE : 0);
+}
 
 struct pms_method;
 
@@ -70,6 +97,7 @@ struct pms_method {
 	const char *name;	/* command-line key */
 	const char *desc;
 	enum pms_args args;
+	enum pms_compare compare;	/* what --agree compares; 0 = raw */
 	/* NULL when usable on ctx, else why not (static string). */
 	const char *(*probe)(struct pms_ctx *ctx);
 	/* Optional: set up v->priv and the batch; may fail with -errno. */
@@ -86,7 +114,7 @@ extern const struct pms_method *const pms_methods[];
 extern const size_t pms_nr_methods;
 const struct pms_method *pms_method_find(const char *name, size_t len);
 
-/* Parse "name[:B]" into v (v->m, v->batch, v->spec); -EINVAL with a message. */
+/* Parse "name[:B[:QD]]" into v (v->m, v->batch, v->qd, v->spec); -EINVAL with a message. */
 int pms_parse_spec(const char *spec, struct pms_variant *v);
 
 /* A one-line usage error (no strerror suffix); evaluates to -EINVAL. */
@@ -107,6 +135,9 @@ static inline off_t pms_offset(const struct pms_ctx *ctx, uint64_t index)
 
 extern const struct pms_method pms_method_batched;
 extern const struct pms_method pms_method_dense;
+extern const struct pms_method pms_method_scan_ioctl;
 extern const struct pms_method pms_method_sparse;
+extern const struct pms_method pms_method_uring;
+extern const struct pms_method pms_method_userspace;
 
 #endif

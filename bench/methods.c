@@ -13,7 +13,10 @@
 const struct pms_method *const pms_methods[] = {
 	&pms_method_batched,
 	&pms_method_dense,
+	&pms_method_scan_ioctl,
 	&pms_method_sparse,
+	&pms_method_uring,
+	&pms_method_userspace,
 };
 const size_t pms_nr_methods = sizeof(pms_methods) / sizeof(pms_methods[0]);
 
@@ -28,10 +31,23 @@ const struct pms_method *pms_method_find(const char *name, size_t len)
 	return NULL;
 }
 
+/* The optional ":QD" after the batch; the default when absent. */
+static int parse_qd(const char *spec, const char *colon, struct pms_variant *v)
+{
+	uint64_t qd = PMS_QD_DEFAULT;
+
+	if (colon && pmb_parse_u64(colon + 1, 1, PMS_QD_MAX, &qd))
+		return pms_usage("--method %s: queue depth must be an integer in 1..%u",
+			       spec, PMS_QD_MAX);
+	v->qd = (unsigned)qd;
+	return 0;
+}
+
 int pms_parse_spec(const char *spec, struct pms_variant *v)
 {
-	const char *colon = strchr(spec, ':');
+	const char *colon = strchr(spec, ':'), *colon2 = NULL;
 	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	char num[24];
 	uint64_t b;
 
 	memset(v, 0, sizeof(*v));
@@ -47,12 +63,28 @@ int pms_parse_spec(const char *spec, struct pms_variant *v)
 		return 0;
 	}
 	if (!colon)
-		return pms_usage("--method %s: needs a batch, %s:B", spec, v->m->name);
-	if (pmb_parse_u64(colon + 1, 1, PMS_BATCH_MAX, &b))
+		return pms_usage("--method %s: needs a batch, %s:B%s", spec, v->m->name,
+			       v->m->args & PMS_ARG_QD ? "[:QD]" : "");
+	if (v->m->args & PMS_ARG_QD)
+		colon2 = strchr(colon + 1, ':');
+	len = colon2 ? (size_t)(colon2 - colon - 1) : strlen(colon + 1);
+	if (len < sizeof(num)) {
+		memcpy(num, colon + 1, len);
+		num[len] = 0;
+	}
+	if (len >= sizeof(num) || pmb_parse_u64(num, 1, PMS_BATCH_MAX, &b))
 		return pms_usage("--method %s: batch must be an integer in 1..%u",
 			       spec, PMS_BATCH_MAX);
 	v->batch = b;
-	snprintf(v->spec, sizeof(v->spec), "%s:%llu", v->m->name, (unsigned long long)b);
+	if (!(v->m->args & PMS_ARG_QD)) {
+		snprintf(v->spec, sizeof(v->spec), "%s:%llu", v->m->name,
+			 (unsigned long long)b);
+		return 0;
+	}
+	if (parse_qd(spec, colon2, v))
+		return -EINVAL;
+	snprintf(v->spec, sizeof(v->spec), "%s:%llu:%u", v->m->name,
+		 (unsigned long long)b, v->qd);
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * pmscan: the timed reader.  It reads /proc/PID/pagemap of a stopped process
  * by one or more scan methods, pinned to one CPU, and prints raw timing
  * samples as TSV on stdout.  It never decides a verdict; --agree is the one
- * correctness check it makes (every method returns the same entries).
+ * correctness check it makes (every method returns the same entries, on what
+ * it can be compared on), and --classify prints one method's page states.
  */
 #include "method.h"
 #include "pagemap.h"
@@ -27,12 +28,12 @@
 
 struct opts {
 	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads;
-	bool have_pid, have_addr, have_pages, have_cpu, agree, list;
+	bool have_pid, have_addr, have_pages, have_cpu, agree, list, classify;
 	struct pms_variant v[PMS_MAX_VARIANTS];
 	unsigned nv;
 };
 
-enum opt_type { OPT_U64, OPT_HEX, OPT_FLAG, OPT_METHOD };
+enum opt_type { OPT_U64, OPT_HEX, OPT_FLAG, OPT_METHOD, OPT_CLASSIFY };
 
 /* The options with their types and ranges: validated here and nowhere else. */
 static const struct opt_row {
@@ -53,6 +54,7 @@ static const struct opt_row {
 	{ "sparse-reads", OPT_U64, 1, 1000000, U(sparse_reads), (size_t)-1 },
 	{ "method", OPT_METHOD, 0, 0, 0, (size_t)-1 },
 	{ "agree", OPT_FLAG, 0, 0, U(agree), (size_t)-1 },
+	{ "classify", OPT_CLASSIFY, 0, 0, 0, U(classify) },
 	{ "list", OPT_FLAG, 0, 0, U(list), (size_t)-1 },
 #undef U
 };
@@ -64,11 +66,14 @@ static void usage(FILE *f)
 		"usage: pmscan --pid P --addr HEX --pages N [--cpu C] [--seed S] [--rounds R]\n"
 		"              [--warmup W] [--sparse-reads K] --method SPEC [--method SPEC ...]\n"
 		"              [--agree]\n"
+		"       pmscan --pid P --addr HEX --pages N --classify SPEC\n"
 		"       pmscan --list\n"
-		"SPEC: dense | sparse | batched:B (B in 1..%u)\n"
+		"SPEC: dense | sparse | batched:B | uring:B[:QD] | scan-ioctl | userspace\n"
+		"      (B in 1..%u, QD in 1..%u, default %u)\n"
 		"defaults: cpu = last online CPU, seed 1, rounds 10, warmup 2, sparse-reads 64\n"
+		"--classify: one byte per page on stdout, 0 none, 1 present, 2 swapped\n"
 		"exit: 0 ok, 2 methods disagree (--agree), 3 error, 64 usage, 77 cannot run here\n",
-		PMS_BATCH_MAX);
+		PMS_BATCH_MAX, PMS_QD_MAX, PMS_QD_DEFAULT);
 }
 
 static int parse_hex(const char *s, uint64_t *out)
@@ -95,6 +100,12 @@ static int set_opt(struct opts *o, const struct opt_row *row, const char *arg)
 	case OPT_FLAG:
 		*(bool *)((char *)o + row->off) = true;
 		return 0;
+	case OPT_CLASSIFY:
+		if (o->classify)
+			return pms_usage("--classify: at most once");
+		/* It names the one method: parsed as a --method. */
+		*(bool *)((char *)o + row->seen) = true;
+		/* fall through */
 	case OPT_METHOD:
 		if (o->nv == PMS_MAX_VARIANTS)
 			return pms_usage("at most %d --method options", PMS_MAX_VARIANTS);
@@ -130,7 +141,9 @@ static int check_opts(struct opts *o)
 	if (o->list)
 		return 0;
 	if (!o->have_pid || !o->have_addr || !o->have_pages || !o->nv)
-		return pms_usage("--pid, --addr, --pages and --method are required");
+		return pms_usage("--pid, --addr, --pages and --method (or --classify) are required");
+	if (o->classify && (o->nv > 1 || o->agree))
+		return pms_usage("--classify SPEC: no --method and no --agree with it");
 	if (o->addr & (uint64_t)(sysconf(_SC_PAGESIZE) - 1))
 		return pms_usage("--addr %#llx: not page aligned",
 			       (unsigned long long)o->addr);
@@ -253,7 +266,8 @@ static unsigned page_shift(void)
 
 static int do_list(void)
 {
-	struct pms_ctx ctx = { .pages = 1, .page_shift = page_shift(), .sparse_reads = 1 };
+	struct pms_ctx ctx = { .pages = 1, .page_shift = page_shift(), .sparse_reads = 1,
+			       .pid = getpid() };
 	size_t i;
 
 	/* Probe on the page of our own stack: mapped for sure. */
@@ -387,7 +401,7 @@ static int do_timed(struct pms_ctx *ctx, struct opts *o)
 	return err ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
 }
 
-static void print_agree(const char *spec, const uint64_t *ent, uint64_t n)
+static void print_agree(const struct pms_variant *v, const uint64_t *ent, uint64_t n)
 {
 	uint64_t st[PMS_NR] = { 0 }, file = 0, sd = 0, ex = 0, i;
 
@@ -398,53 +412,123 @@ static void print_agree(const char *spec, const uint64_t *ent, uint64_t n)
 		ex += pm_exclusive(ent[i]);
 	}
 	printf("agree\t%s\tnone=%llu\tpresent=%llu\tswapped=%llu\tfile=%llu"
-	       "\tsoft_dirty=%llu\texclusive=%llu\n", spec,
+	       "\tsoft_dirty=%llu\texclusive=%llu\tcompare=%s\n", v->spec,
 	       (unsigned long long)st[PMS_NONE], (unsigned long long)st[PMS_PRESENT],
 	       (unsigned long long)st[PMS_SWAPPED], (unsigned long long)file,
-	       (unsigned long long)sd, (unsigned long long)ex);
+	       (unsigned long long)sd, (unsigned long long)ex,
+	       pms_compare_name(v->m->compare));
 }
 
-static uint64_t first_diff(const uint64_t *a, const uint64_t *b, uint64_t n)
+static uint64_t as_compared(uint64_t e, enum pms_compare how)
+{
+	return how == PMS_CMP_RAW ? e : pms_categories(e);
+}
+
+/* The first index where a and b differ on what `how` compares; n if none. */
+static uint64_t first_diff(const uint64_t *a, const uint64_t *b, uint64_t n,
+			   enum pms_compare how)
 {
 	uint64_t i;
 
-	for (i = 0; i < n && a[i] == b[i]; i++)
+	for (i = 0; i < n && as_compared(a[i], how) == as_compared(b[i], how); i++)
 		;
 	return i;
 }
 
-/* Every variant's entries against the first one's, exactly. */
+/*
+ * The reference: the first variant compared raw, else the first compared on
+ * categories; oracles (compare none) never are.  -1 when there is none.
+ */
+static int agree_reference(const struct opts *o)
+{
+	enum pms_compare how;
+	unsigned k;
+
+	for (how = PMS_CMP_RAW; how < PMS_CMP_NONE; how++)
+		for (k = 0; k < o->nv; k++)
+			if (o->v[k].m->compare == how)
+				return (int)k;
+	return -1;
+}
+
+/* Variant k against the reference's entries, on what k can be compared on. */
+static int agree_one(struct pms_ctx *ctx, struct pms_variant *v, const uint64_t *want,
+		     uint64_t *got)
+{
+	enum pms_compare how = v->m->compare;
+	uint64_t i = ctx->pages;
+	int err = v->m->collect(ctx, v, got);
+
+	if (err) {
+		pmb_err(err, "%s: reading all entries", v->spec);
+		return PMB_EXIT_ERROR;
+	}
+	if (want && how != PMS_CMP_NONE)
+		i = first_diff(want, got, ctx->pages, how);
+	if (i < ctx->pages) {
+		printf("mismatch\t%s\tindex=%llu\twant=0x%llx\tgot=0x%llx\tcompare=%s\n",
+		       v->spec, (unsigned long long)i,
+		       (unsigned long long)as_compared(want[i], how),
+		       (unsigned long long)as_compared(got[i], how), pms_compare_name(how));
+		return PMB_EXIT_INCORRECT;
+	}
+	print_agree(v, got, ctx->pages);
+	return PMB_EXIT_PASS;
+}
+
+/*
+ * Every variant against the reference (agree_reference), each on what it can
+ * be compared on; printed in command-line order, the reference read first.
+ */
 static int do_agree(struct pms_ctx *ctx, struct opts *o)
 {
-	uint64_t *want = ctx->buf, *got = NULL, i;
-	int err, ret = PMB_EXIT_PASS;
+	uint64_t *want = ctx->buf, *got = NULL;
+	int ref = agree_reference(o), ret = PMB_EXIT_PASS, err;
 	unsigned k;
 
 	if (o->nv > 1 && !(got = calloc(ctx->pages, sizeof(*got))))
 		return pmb_err(-ENOMEM, "agree"), PMB_EXIT_ERROR;
-	for (k = 0; k < o->nv; k++) {
-		uint64_t *dst = k ? got : want;
-
-		err = o->v[k].m->collect(ctx, &o->v[k], dst);
+	if (ref >= 0) {
+		err = o->v[ref].m->collect(ctx, &o->v[ref], want);
 		if (err) {
-			pmb_err(err, "%s: reading all entries", o->v[k].spec);
+			pmb_err(err, "%s: reading all entries", o->v[ref].spec);
 			ret = PMB_EXIT_ERROR;
-			break;
 		}
-		i = k ? first_diff(want, got, ctx->pages) : ctx->pages;
-		if (i < ctx->pages) {
-			printf("mismatch\t%s\tindex=%llu\twant=0x%llx\tgot=0x%llx\n", o->v[k].spec,
-			       (unsigned long long)i, (unsigned long long)want[i],
-			       (unsigned long long)got[i]);
-			ret = PMB_EXIT_INCORRECT;
-			break;
-		}
-		print_agree(o->v[k].spec, dst, ctx->pages);
+	}
+	for (k = 0; ret == PMB_EXIT_PASS && k < o->nv; k++) {
+		if ((int)k == ref)
+			print_agree(&o->v[k], want, ctx->pages);
+		else
+			ret = agree_one(ctx, &o->v[k], ref >= 0 ? want : NULL,
+					got ? got : want);
 	}
 	free(got);
 	if (fflush(stdout) || ferror(stdout))
 		return pmb_err(-EIO, "writing the result"), PMB_EXIT_ERROR;
 	return ret;
+}
+
+/* One byte per page, enum pm_state of what the method reports, and nothing else. */
+static int do_classify(struct pms_ctx *ctx, struct opts *o)
+{
+	struct pms_variant *v = &o->v[0];
+	uint8_t *st;
+	uint64_t i;
+	int err;
+
+	err = v->m->collect(ctx, v, ctx->buf);
+	if (err)
+		return pmb_err(err, "%s: reading all entries", v->spec), PMB_EXIT_ERROR;
+	st = malloc(ctx->pages);
+	if (!st)
+		return pmb_err(-ENOMEM, "classify"), PMB_EXIT_ERROR;
+	for (i = 0; i < ctx->pages; i++)
+		st[i] = (uint8_t)pm_state_of(ctx->buf[i]);
+	err = pmb_write_full(STDOUT_FILENO, st, ctx->pages);
+	free(st);
+	if (err)
+		return pmb_err(err, "writing the states"), PMB_EXIT_ERROR;
+	return PMB_EXIT_PASS;
 }
 
 /* The target must be readable at all before a method can be judged. */
@@ -478,7 +562,8 @@ static int open_target(const struct opts *o, struct pms_ctx *ctx)
 static int run(struct opts *o)
 {
 	struct pms_ctx ctx = {
-		.fd = -1, .addr = o->addr, .pages = o->pages, .page_shift = page_shift(),
+		.fd = -1, .pid = (pid_t)o->pid, .addr = o->addr, .pages = o->pages,
+		.page_shift = page_shift(),
 		.sparse_reads = (unsigned)o->sparse_reads, .seed = o->seed,
 	};
 	int ret, err;
@@ -501,7 +586,8 @@ static int run(struct opts *o)
 		goto out;
 	}
 	if (init_variants(&ctx, o) == 0)
-		ret = o->agree ? do_agree(&ctx, o) : do_timed(&ctx, o);
+		ret = o->classify ? do_classify(&ctx, o) :
+		      o->agree ? do_agree(&ctx, o) : do_timed(&ctx, o);
 	fini_variants(o);
 out:
 	free_buf(&ctx);

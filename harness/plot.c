@@ -337,7 +337,7 @@ static const struct pmb_series *series_for(const struct pmb_run *r, long cidx, c
 /* bars.dat: "kind/method" then median lo hi per kernel. */
 static int write_bars(struct pctx *c, FILE *f)
 {
-	static const char *const methods[] = { "sparse", "batched", "dense", "io_uring", "scan",
+	static const char *const methods[] = { "sparse", "batched", "dense", "uring", "scan-ioctl",
 					       "userspace" };
 	struct pmb_summary sm;
 	int rows = 0, k, s;

@@ -118,7 +118,8 @@ def parse_agree(out):
     for line in out.splitlines():
         f = line.split("\t")
         assert f[0] == "agree", line
-        res[f[1]] = {k: int(v) for k, v in (x.split("=") for x in f[2:])}
+        assert f[-1] in ("compare=raw", "compare=categories", "compare=none"), line
+        res[f[1]] = {k: int(v) for k, v in (x.split("=") for x in f[2:-1])}
     return res
 
 
