@@ -247,7 +247,32 @@ int pmb_swap_refresh(struct pmb_swap *sw)
 		sw->ndevs++;
 	}
 	fclose(f);
+	for (unsigned i = 0; i < sw->nproven; i++)
+		for (unsigned k = 0; k < sw->ndevs; k++)
+			if (!strcmp(sw->devs[k].path, sw->proven[i].path))
+				pmb_swap_prove(sw, k, sw->proven[i].type);
 	return 0;
+}
+
+void pmb_swap_prove(struct pmb_swap *sw, unsigned dev, unsigned type)
+{
+	unsigned i;
+
+	/* Whichever device guessed this type takes the proven device's old guess. */
+	for (i = 0; i < sw->ndevs; i++)
+		if (i != dev && sw->devs[i].type == type)
+			sw->devs[i].type = sw->devs[dev].type;
+	sw->devs[dev].type = type;
+	for (i = 0; i < sw->nproven; i++)
+		if (!strcmp(sw->proven[i].path, sw->devs[dev].path))
+			break;
+	if (i == sw->nproven && sw->nproven < PMB_MAX_SWAPS)
+		sw->nproven++;
+	if (i < PMB_MAX_SWAPS) {
+		if (strcmp(sw->proven[i].path, sw->devs[dev].path))
+			memcpy(sw->proven[i].path, sw->devs[dev].path, sizeof(sw->proven[i].path));
+		sw->proven[i].type = type;
+	}
 }
 
 const struct pmb_swapdev *pmb_swap_by_type(const struct pmb_swap *sw, unsigned type)

@@ -33,6 +33,14 @@ struct pmb_swap {
 	/* Every active swap device, as pagemap's type numbers name them. */
 	struct pmb_swapdev devs[PMB_MAX_SWAPS];
 	unsigned ndevs;
+	/*
+	 * /proc/swaps lists devices in type order but skips freed types, so a
+	 * line number is only a guess at a type.  Types proven by a slot that
+	 * held its page's pattern are kept here, by path, across refreshes.
+	 */
+	struct { char path[256]; unsigned type; } proven[PMB_MAX_SWAPS];
+	unsigned nproven;
+	bool tried[PMB_MAX_SWAPS];	/* a type whose proof was already attempted */
 };
 
 enum pmb_cg_mode { PMB_CG_NONE, PMB_CG_V1, PMB_CG_V2 };
@@ -55,6 +63,8 @@ int pmb_swap_setup(struct pmb_swap *sw, const char *mode, uint64_t size_bytes, c
 int pmb_swap_refresh(struct pmb_swap *sw);
 void pmb_swap_teardown(struct pmb_swap *sw);
 const struct pmb_swapdev *pmb_swap_by_type(const struct pmb_swap *sw, unsigned type);
+/* Device `dev` (an index into devs) is proven to be swap type `type`. */
+void pmb_swap_prove(struct pmb_swap *sw, unsigned dev, unsigned type);
 int pmb_swap_write_header(const char *path, uint64_t size_bytes);
 
 /* Memory cgroups. */

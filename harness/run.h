@@ -122,7 +122,7 @@ void pmb_slotmap_free(struct pmb_slotmap *m);
  * Judge n entries of pages first..first+n-1 against truth[0..n-1], adding to
  * c's confusion matrix and swap-slot checks (type, range, duplicates, content).
  */
-void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, const struct pmb_swap *sw,
+void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swap *sw,
 		       const uint8_t *truth, const uint64_t *pm, uint64_t n, uint64_t first,
 		       uint64_t seed, long psz, bool content);
 int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *truth,

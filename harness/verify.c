@@ -22,10 +22,8 @@ int pmb_slotmap_init(struct pmb_slotmap *m, const struct pmb_swap *sw, long psz)
 	for (unsigned i = 0; i < sw->ndevs; i++) {
 		const struct pmb_swapdev *d = &sw->devs[i];
 
-		if (d->type >= PMB_MAX_SWAPS)
-			continue;
-		m->bits[d->type] = calloc(d->pages / 64 + 1, sizeof(uint64_t));
-		if (!m->bits[d->type])
+		m->bits[i] = calloc(d->pages / 64 + 1, sizeof(uint64_t));
+		if (!m->bits[i])
 			return -ENOMEM;
 	}
 	return posix_memalign(&m->page, (size_t)psz, (size_t)psz) ? -ENOMEM : 0;
@@ -41,10 +39,10 @@ void pmb_slotmap_free(struct pmb_slotmap *m)
 	free(m->page);
 }
 
-/* Claim a slot; false when another page already had it. */
-static bool slot_claim(struct pmb_slotmap *m, unsigned type, uint64_t off)
+/* Claim a slot of device dev; false when another page already had it. */
+static bool slot_claim(struct pmb_slotmap *m, unsigned dev, uint64_t off)
 {
-	uint64_t bit = UINT64_C(1) << (off % 64), *w = &m->bits[type][off / 64];
+	uint64_t bit = UINT64_C(1) << (off % 64), *w = &m->bits[dev][off / 64];
 	bool fresh = !(*w & bit);
 
 	*w |= bit;
@@ -78,31 +76,43 @@ int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb)
 	return -ENOENT;
 }
 
-/* Read the slot back from its device and compare it with the page's pattern. */
-static void check_slot(struct pmb_case *c, struct pmb_slotmap *m, const struct pmb_swapdev *d,
-		       uint64_t off, uint64_t index, uint64_t seed, long psz)
+/* 0 when slot off of device dev holds page index's pattern, -EBADMSG when not, else -errno. */
+static int read_slot(struct pmb_slotmap *m, const struct pmb_swap *sw, unsigned dev, uint64_t off,
+		     uint64_t index, uint64_t seed, long psz)
 {
-	int *fd = &m->fd[d->type];
+	int *fd = &m->fd[dev];
 	ssize_t n;
 
 	if (*fd == -1) {
-		*fd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		*fd = open(sw->devs[dev].path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 		if (*fd < 0)
-			*fd = open(d->path, O_RDONLY | O_CLOEXEC);
+			*fd = open(sw->devs[dev].path, O_RDONLY | O_CLOEXEC);
 		if (*fd < 0)
 			*fd = -2;
 	}
-	if (*fd < 0) {
-		c->content_unchecked++;
-		return;
-	}
+	if (*fd < 0 || off >= sw->devs[dev].pages)
+		return -EBADF;
 	n = pmb_pread_full(*fd, m->page, (size_t)psz, (off_t)(off * (uint64_t)psz));
 	if (n != psz)
-		c->content_unchecked++;
-	else if (pmb_pattern_check(m->page, (size_t)psz, seed, index, NULL) == 0)
-		c->content_ok++;
-	else
-		c->content_bad++;
+		return n < 0 ? (int)n : -EIO;
+	return pmb_pattern_check(m->page, (size_t)psz, seed, index, NULL);
+}
+
+/*
+ * The first swap entry of a type whose device is not proven yet: find the
+ * device whose slot holds this page, and so learn which device the type is.
+ */
+static void prove_type(struct pmb_swap *sw, struct pmb_slotmap *m, unsigned type, uint64_t off,
+		       uint64_t index, uint64_t seed, long psz)
+{
+	if (type >= PMB_MAX_SWAPS || sw->tried[type])
+		return;
+	sw->tried[type] = true;
+	for (unsigned k = 0; k < sw->ndevs; k++)
+		if (read_slot(m, sw, k, off, index, seed, psz) == 0) {
+			pmb_swap_prove(sw, k, type);
+			return;
+		}
 }
 
 static void explain(struct pmb_case *c)
@@ -128,7 +138,7 @@ static void explain(struct pmb_case *c)
 #undef SAY
 }
 
-void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, const struct pmb_swap *sw,
+void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swap *sw,
 		       const uint8_t *truth, const uint64_t *pm, uint64_t n, uint64_t first,
 		       uint64_t seed, long psz, bool content)
 {
@@ -142,17 +152,23 @@ void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, const struct p
 		c->cm[t][r]++;
 		if (r != PMS_SWAPPED)
 			continue;
+		if (content)
+			prove_type(sw, m, pm_swap_type(e), off, first + j, seed, psz);
 		d = pmb_swap_by_type(sw, pm_swap_type(e));
-		if (!d || d->type >= PMB_MAX_SWAPS)
+		if (!d)
 			c->bad_type++;
 		else if (off == 0 || off >= d->pages)	/* slot 0 holds the swap header */
 			c->bad_offset++;
-		else if (!slot_claim(m, d->type, off))
+		else if (!slot_claim(m, (unsigned)(d - sw->devs), off))
 			c->dup++;
-		else if (content)
-			check_slot(c, m, d, off, first + j, seed, psz);
-		else
+		else if (!content)
 			c->content_unchecked++;
+		else
+			switch (read_slot(m, sw, (unsigned)(d - sw->devs), off, first + j, seed, psz)) {
+			case 0: c->content_ok++; break;
+			case -EBADMSG: c->content_bad++; break;
+			default: c->content_unchecked++; break;
+			}
 	}
 }
 

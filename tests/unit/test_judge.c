@@ -103,6 +103,35 @@ int main(void)
 	CHECK(c.truth[PMS_SWAPPED] == 7 && c.truth[PMS_PRESENT] == 1, "truth counts");
 	CHECK(c.content_ok + c.content_bad + c.content_unchecked == 0, "no slot to check when none is reported");
 
+	/*
+	 * /proc/swaps order is only a guess at types: here the device holding
+	 * the pages is listed second (guessed type 1) while pagemap says type 0.
+	 * The first slot that holds its page proves the mapping.
+	 */
+	{
+		char other[] = "/tmp/pmb-test-judge-other-XXXXXX";
+		int fd = mkstemp(other);
+		char zero[PSZ] = { 0 };
+
+		for (int k = 0; k < SLOTS; k++)
+			if (write(fd, zero, PSZ) != PSZ)
+				abort();
+		close(fd);
+		sw.devs[1] = sw.devs[0];
+		sw.devs[1].type = 1;
+		snprintf(sw.devs[0].path, sizeof(sw.devs[0].path), "%s", other);
+		sw.ndevs = 2;
+		memset(sw.tried, 0, sizeof(sw.tried));
+		memset(truth, PMS_SWAPPED, sizeof(truth));
+		for (int i = 0; i < 8; i++)
+			pm[i] = pm_make_swap(0, (uint64_t)i + 1);
+		c = judge(truth, pm, 8);
+		CHECK(c.content_ok == 8 && !c.bad_type, "type 0 is proven to be the second listed device");
+		CHECK(sw.devs[1].type == 0 && sw.devs[0].type == 1, "the guesses are swapped");
+		pmb_swap_refresh(&sw);	/* a refresh keeps what was proven (no device is active here) */
+		unlink(other);
+	}
+
 	unlink(path);
 	return check_done();
 }
