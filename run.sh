@@ -117,8 +117,16 @@ cmd_vm() {
 	[ -n "$kernel" ] || { echo "run.sh: vm: --kernel IMAGE is required" >&2; return $EX_USAGE; }
 	[ -f "$kernel" ] || { echo "run.sh: vm: no kernel image at $kernel" >&2; return $EX_USAGE; }
 	build
-	"$TOP/kernels/vm.sh" --kernel "$kernel" --bin "$BIN" --out "$RESULTS" "${vmargs[@]}" \
-		-- run "${args[@]}" || rc=$?
+	local out dir
+	out=$("$TOP/kernels/vm.sh" --kernel "$kernel" --bin "$BIN" --out "$RESULTS" ${vmargs[@]+"${vmargs[@]}"} \
+		-- run ${args[@]+"${args[@]}"}) || rc=$?
+	for dir in $out; do
+		[ -d "$dir" ] || continue
+		ln -sfn "$(basename "$dir")" "$RESULTS/latest"
+		cat "$dir/summary.txt" 2>/dev/null || true
+		plot_quietly "$dir"
+		echo "results: $dir" >&2
+	done
 	return "$rc"
 }
 

@@ -169,10 +169,21 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	if (err || strncmp(line, "READY ", 6)) {
 		/* It ended before READY: say why. */
 		bool have = !err;
+		bool last_words = have && (!strncmp(line, "SKIP ", 5) || !strncmp(line, "ERROR ", 6));
 
-		kill(w->pid, SIGKILL);
-		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		pid_t got = 0;
+
+		/* A workload that said SKIP or ERROR exits by itself: let it, to see its code. */
+		for (int i = 0; last_words && i < 500 && !got; i++) {
+			got = waitpid(w->pid, &status, WNOHANG);
+			if (!got)
+				usleep(10000);
+		}
+		if (got != w->pid) {
+			kill(w->pid, SIGKILL);
+			while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+				;
+		}
 		w->pid = -1;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == PMB_EXIT_SKIP) {
 			snprintf(why, whylen, "%s", have && !strncmp(line, "SKIP ", 5) ? line + 5 : "workload skipped");

@@ -266,7 +266,8 @@ run_qemu() {
 	local rc=0
 	truncate -s "${DISK_MIB}M" "$TMP/results.img" || die "cannot create the results disk"
 	say "booting $(basename "$KERNEL") ($MODE, ${SMP} vCPU, ${MEM} MiB, timeout ${TIMEOUT}s), console $CONSOLE"
-	"$QEMU" "${ACCEL[@]}" -nographic -no-reboot -nic none \
+	# setpriv --pdeathsig: qemu dies with this script even when it is SIGKILLed.
+	setpriv --pdeathsig KILL "$QEMU" "${ACCEL[@]}" -nographic -no-reboot -nic none \
 		-m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 		-kernel "$KERNEL" -initrd "$TMP/initramfs.cpio.gz" \
 		-append "$APPEND_BASE" \
@@ -324,6 +325,7 @@ collect_results() {
 		[ -e "$d" ] || continue
 		name=$(basename "$d")
 		[ "$name" != .exit ] || continue
+		[ ! -L "$d" ] || continue	# the guest's results/latest link
 		if [ ! -d "$d" ]; then
 			say "warning: guest left a file '$name' outside any run directory; ignored"
 			continue
