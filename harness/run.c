@@ -37,7 +37,8 @@ static void install_signals(void)
 
 /* ---------------------------------------------------------------- options */
 
-static const char *const known_kinds[] = { "memfd", "private-anon", "shared-anon" };
+static const char *const known_kinds[] = { "file-disk", "memfd", "private-anon", "shared-anon", "sysv-shm",
+					   "thp-shmem", "tmpfs" };
 static const char *const known_swapouts[] = { "cgroup", "none", "pageout" };
 static const char *const known_views[] = { "fork-child", "second-mapper", "self" };
 static const char *const known_methods[] = { "batched", "dense", "scan-ioctl", "sparse", "uring", "userspace" };
@@ -172,7 +173,7 @@ static void usage(FILE *f, const char *cmd)
 "%s\n"
 "\n"
 "  --profile NAME     quick (default), standard, cover-letter\n"
-"  --kinds LIST       memfd,shared-anon,private-anon\n"
+"  --kinds LIST       memfd,shared-anon,private-anon,tmpfs,sysv-shm,thp-shmem,file-disk\n"
 "  --swapout LIST     pageout (MADV_PAGEOUT on an exact set), cgroup (memory limit), none\n"
 "  --size LIST        region sizes, e.g. 64M,1G\n"
 "  --dirty LIST       percent of pages written, e.g. 0,50,100\n"
@@ -288,7 +289,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 
 		switch (c) {
 		case O_PROFILE: break;
-		case O_KINDS: err = split("--kinds", optarg, p->kinds, &p->nkinds, known_kinds, 3); break;
+		case O_KINDS: err = split("--kinds", optarg, p->kinds, &p->nkinds, known_kinds, 7); break;
 		case O_SWAPOUT:
 			err = split("--swapout", optarg, p->swapouts, &p->nswapouts, known_swapouts, 3);
 			break;

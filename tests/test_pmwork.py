@@ -15,6 +15,8 @@ import pytest
 from conftest import EXIT_PASS, EXIT_SKIP, EXIT_USAGE, swaps
 
 KINDS = ["memfd", "private-anon", "shared-anon"]
+# Every kind pmwork has, in registry (name) order; tests/test_pmwork_more.py covers the others.
+ALL_KINDS = ["file-disk", "memfd", "private-anon", "shared-anon", "sysv-shm", "thp-shmem", "tmpfs"]
 SHMEM = {"memfd", "shared-anon"}
 LAYOUTS = ["contiguous", "strided", "random"]
 NONE, PRESENT, SWAPPED = 0, 1, 2
@@ -192,7 +194,7 @@ def test_list(bins):
                        text=True, timeout=TIMEOUT)
     assert r.returncode == EXIT_PASS, r.stderr
     rows = [l.split("\t") for l in r.stdout.splitlines()]
-    assert [row[0] for row in rows] == KINDS
+    assert [row[0] for row in rows] == ALL_KINDS
     for row in rows:
         assert len(row) == 3 and (row[2] == "ok" or row[2].startswith("skip: "))
 

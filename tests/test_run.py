@@ -218,12 +218,16 @@ def test_run_writes_a_complete_self_describing_directory(bins, tmp_path, clean_m
         assert int(s["ns"]) > 0
         if s["method"] == "sparse":
             assert 0 <= int(s["pmd_pos"]) < 512 and s["entries"] == "1"
+        elif s["method"] == "swapin":
+            # Swap-in: every swapped page faulted back, timed by the workload.
+            assert int(s["entries"]) == 512 and s["reads"] == "0"
         else:
             assert s["pmd_pos"] == "-1"
             assert int(s["entries"]) == 1024  # 4 MiB of 4 KiB pages
+    assert len([s for s in samples if s["method"] == "swapin"]) == 2 * 5  # quick: 5 rounds a case
     summary = read_tsv(d / "summary.tsv")
-    # dense + sparse + 3 batch sizes, per case
-    assert len(summary) == 2 * 5
+    # dense + sparse + 3 batch sizes + swapin, per case
+    assert len(summary) == 2 * 6
     for row in summary:
         assert float(row["ci_lo_ns_per_entry"]) <= float(row["median_ns_per_entry"]) \
             <= float(row["ci_hi_ns_per_entry"])

@@ -2,8 +2,8 @@
 /*
  * Memory kinds of the workload: one file per kind, one row in kinds.c.
  *
- * A kind maps a region of r->pages pages and, for shmem kinds, sets r->fd to
- * a descriptor of the backing shmem file that lseek(SEEK_DATA/SEEK_HOLE)
+ * A kind maps a region of r->pages pages and, for shmem and file kinds, sets
+ * r->fd to a descriptor of the backing file that lseek(SEEK_DATA/SEEK_HOLE)
  * works on.  Hooks return 0 or -errno.
  */
 #ifndef PMW_KIND_H
@@ -12,12 +12,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Where a page's data goes when it leaves memory: decides the oracle's rule. */
+enum pmw_backing {
+	PMW_BACKING_ANON,	/* swap PTE (private anonymous) */
+	PMW_BACKING_SHMEM,	/* swap entry in the shmem file's page cache */
+	PMW_BACKING_FILE,	/* written back to a disk file, never swapped */
+};
+
 struct pmw_region {
 	char *addr;		/* MAP_FAILED-checked start of the mapping */
 	size_t len;		/* pages * page_size */
 	size_t pages;
 	size_t page_size;
-	int fd;			/* shmem backing file for SEEK_DATA, or -1 */
+	int fd;			/* backing file for SEEK_DATA, or -1 */
+	int id;			/* kind-private handle (SysV shm id), or -1 */
 };
 
 struct pmw_kind {
@@ -27,8 +35,21 @@ struct pmw_kind {
 	const char *(*probe)(void);
 	int (*create)(struct pmw_region *r);
 	void (*destroy)(struct pmw_region *r);
-	bool shmem;		/* pages live in a shmem file (r->fd valid) */
+	/*
+	 * Map the same backing object once more, read-only, at a new address
+	 * (in a view child).  NULL: mmap r->fd MAP_SHARED, or, without a
+	 * backing file, no second mapper is possible.  Returns the address
+	 * or MAP_FAILED with errno set.
+	 */
+	void *(*map_again)(const struct pmw_region *r);
+	enum pmw_backing backing;
+	bool thp;		/* may be PMD-mapped: READY reports thp_pages from smaps */
 };
+
+static inline bool pmw_kind_shmem(const struct pmw_kind *k)
+{
+	return k->backing == PMW_BACKING_SHMEM;
+}
 
 /* The registry, sorted by name, NULL-terminated. */
 extern const struct pmw_kind *const pmw_kinds[];
@@ -38,5 +59,12 @@ const struct pmw_kind *pmw_kind_find(const char *name);
 /* Helpers for kinds: mmap r->len with MADV_NOHUGEPAGE; unmap and close. */
 int pmw_region_map(struct pmw_region *r, int flags, int fd);
 void pmw_region_unmap(struct pmw_region *r);
+/* open(/proc/self/map_files/<start>-<end>) read-only: fd or -errno. */
+int pmw_open_map_file(const void *addr, size_t len);
+/* An empty file for a MAP_SHARED region in dir (O_TMPFILE, else create+unlink). */
+int pmw_open_anon_file(const char *dir, size_t len);
+/* The first usable directory of $env, then the fallbacks; the reason if none. */
+const char *pmw_pick_dir(const char *env, const char *const *fallbacks,
+			 bool (*ok)(long f_type), const char **dir);
 
 #endif

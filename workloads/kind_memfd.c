@@ -48,5 +48,5 @@ const struct pmw_kind pmw_kind_memfd = {
 	.probe = memfd_probe,
 	.create = memfd_create_region,
 	.destroy = pmw_region_unmap,
-	.shmem = true,
+	.backing = PMW_BACKING_SHMEM,
 };

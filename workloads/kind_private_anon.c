@@ -16,5 +16,5 @@ const struct pmw_kind pmw_kind_private_anon = {
 	.probe = NULL,
 	.create = private_anon_create,
 	.destroy = pmw_region_unmap,
-	.shmem = false,
+	.backing = PMW_BACKING_ANON,
 };

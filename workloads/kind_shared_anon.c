@@ -6,24 +6,10 @@
 #include "kind.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-static int open_map_file(void *addr, size_t len)
-{
-	char path[80];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
-		 (unsigned long)(uintptr_t)addr,
-		 (unsigned long)((uintptr_t)addr + len));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
 
 static const char *shared_anon_probe(void)
 {
@@ -37,7 +23,7 @@ static const char *shared_anon_probe(void)
 		snprintf(why, sizeof(why), "mmap shared anon: %s", strerror(errno));
 		return why;
 	}
-	fd = open_map_file(p, (size_t)ps);
+	fd = pmw_open_map_file(p, (size_t)ps);
 	munmap(p, (size_t)ps);
 	if (fd < 0) {
 		snprintf(why, sizeof(why),
@@ -55,7 +41,7 @@ static int shared_anon_create(struct pmw_region *r)
 
 	if (err)
 		return err;
-	r->fd = open_map_file(r->addr, r->len);
+	r->fd = pmw_open_map_file(r->addr, r->len);
 	if (r->fd < 0) {
 		err = r->fd;
 		r->fd = -1;
@@ -71,5 +57,5 @@ const struct pmw_kind pmw_kind_shared_anon = {
 	.probe = shared_anon_probe,
 	.create = shared_anon_create,
 	.destroy = pmw_region_unmap,
-	.shmem = true,
+	.backing = PMW_BACKING_SHMEM,
 };

@@ -3,19 +3,33 @@
 #include "kind.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+extern const struct pmw_kind pmw_kind_file_disk;
 extern const struct pmw_kind pmw_kind_memfd;
 extern const struct pmw_kind pmw_kind_private_anon;
 extern const struct pmw_kind pmw_kind_shared_anon;
+extern const struct pmw_kind pmw_kind_sysv_shm;
+extern const struct pmw_kind pmw_kind_thp_shmem;
+extern const struct pmw_kind pmw_kind_tmpfs;
 
 /* Sorted by name.  Adding a kind: one file and one row here. */
 const struct pmw_kind *const pmw_kinds[] = {
+	&pmw_kind_file_disk,
 	&pmw_kind_memfd,
 	&pmw_kind_private_anon,
 	&pmw_kind_shared_anon,
+	&pmw_kind_sysv_shm,
+	&pmw_kind_thp_shmem,
+	&pmw_kind_tmpfs,
 	NULL,
 };
 
@@ -55,4 +69,99 @@ void pmw_region_unmap(struct pmw_region *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+}
+
+int pmw_open_map_file(const void *addr, size_t len)
+{
+	char path[80];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)(uintptr_t)addr,
+		 (unsigned long)((uintptr_t)addr + len));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* create+unlink, for file systems without O_TMPFILE. */
+static int open_unlinked(const char *dir)
+{
+	char path[4096];
+	int fd, n;
+
+	n = snprintf(path, sizeof(path), "%s/pmwork-XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (unlink(path) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int pmw_open_anon_file(const char *dir, size_t len)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+		fd = open_unlinked(dir);
+	else if (fd < 0)
+		fd = -errno;
+	if (fd < 0)
+		return fd;
+	if (ftruncate(fd, (off_t)len) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* A directory we can create files in, on a file system `ok` accepts. */
+static const char *dir_unusable(const char *dir, bool (*ok)(long f_type))
+{
+	static char why[160];
+	struct statfs sf;
+
+	if (statfs(dir, &sf) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		return why;
+	}
+	if (!ok((long)sf.f_type)) {
+		snprintf(why, sizeof(why), "%s: file system type %#lx not accepted",
+			 dir, (unsigned long)sf.f_type);
+		return why;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		return why;
+	}
+	return NULL;
+}
+
+const char *pmw_pick_dir(const char *env, const char *const *fallbacks,
+			 bool (*ok)(long f_type), const char **dir)
+{
+	const char *set = getenv(env), *why = NULL;
+
+	if (set && set[0]) {
+		why = dir_unusable(set, ok);
+		if (!why)
+			*dir = set;
+		return why;	/* an explicit choice is never second-guessed */
+	}
+	for (; *fallbacks; fallbacks++) {
+		why = dir_unusable(*fallbacks, ok);
+		if (!why) {
+			*dir = *fallbacks;
+			return NULL;
+		}
+	}
+	return why;
 }

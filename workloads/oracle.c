@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Rules:  shmem:   resident ? present : (data in the file ? swapped : none)
- *         private: resident ? present : (dirtied ? swapped : none)
+ *         private: resident ? present : (written ? swapped : none)
+ *         file:    resident ? present : none
  * A swapped-out shmem page stays in the file's page cache as a swap entry,
- * which SEEK_DATA counts as data.
+ * which SEEK_DATA counts as data.  A disk file's written-back page is data
+ * too, but in the file, not in swap: such pages are never swapped.
  */
 #include "oracle.h"
 
@@ -36,7 +38,7 @@ static void mark_data(const struct pmw_region *r, off_t from, off_t to,
 		if (state[i] != PMS_NONE)
 			continue;	/* resident: judged by the caller */
 		state[i] = PMS_SWAPPED;
-		if (!(flags[i] & PMW_DIRTY))
+		if (!(flags[i] & PMW_HELD))
 			c->contradictions++;
 	}
 }
@@ -61,28 +63,38 @@ static int walk_data(const struct pmw_region *r, const uint8_t *flags,
 	return 0;
 }
 
-static void tally(const struct pmw_region *r, bool shmem, const uint8_t *flags,
+/* What "paged out" means for this backing: swapped, or (file) dropped. */
+static bool paged_out(enum pmw_backing b, uint8_t flags, uint8_t state)
+{
+	if (b == PMW_BACKING_FILE)
+		return state == PMS_NONE && (flags & PMW_HELD);
+	return state == PMS_SWAPPED;
+}
+
+static void tally(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
 		  uint8_t *state, struct pmw_counts *c)
 {
 	size_t i;
 
 	for (i = 0; i < r->pages; i++) {
-		bool dirty = flags[i] & PMW_DIRTY;
+		bool held = flags[i] & PMW_HELD;
 		bool chosen = flags[i] & PMW_CHOSEN;
+		bool out;
 
-		if (!shmem && state[i] == PMS_NONE && dirty)
+		if (b == PMW_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_WRITTEN))
 			state[i] = PMS_SWAPPED;
-		if (state[i] == PMS_PRESENT && !dirty)
+		out = paged_out(b, flags[i], state[i]);
+		if (state[i] == PMS_PRESENT && !held)
 			c->contradictions++;
-		if (chosen && state[i] != PMS_SWAPPED)
+		if (chosen && held && !out)
 			c->missed++;
-		if (!chosen && state[i] == PMS_SWAPPED)
+		if (!chosen && out)
 			c->extra++;
 		c->state[state[i]]++;
 	}
 }
 
-int pmw_oracle(const struct pmw_region *r, bool shmem, const uint8_t *flags,
+int pmw_oracle(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
 	       uint8_t *state, struct pmw_counts *c)
 {
 	int err;
@@ -91,11 +103,11 @@ int pmw_oracle(const struct pmw_region *r, bool shmem, const uint8_t *flags,
 	err = mark_resident(r, state);
 	if (err)
 		return err;
-	if (shmem) {
+	if (b == PMW_BACKING_SHMEM) {
 		err = walk_data(r, flags, state, c);
 		if (err)
 			return err;
 	}
-	tally(r, shmem, flags, state, c);
+	tally(r, b, flags, state, c);
 	return 0;
 }

@@ -14,21 +14,24 @@
 #include "pagemap.h"
 
 /* Per-page construction flags. */
-#define PMW_DIRTY	0x1	/* the workload wrote the pattern into it */
+#define PMW_DIRTY	0x1	/* in the dirty set: touched at construction, FAULT writes it */
 #define PMW_CHOSEN	0x2	/* MADV_PAGEOUT was asked for it */
+#define PMW_HELD	0x4	/* touched (read or written) and not removed since */
+#define PMW_WRITTEN	0x8	/* holds the pattern (a private page: anonymous) */
+#define PMW_PLAN	0x10	/* the set pageout would choose, whatever --swapout */
 
 struct pmw_counts {
 	size_t state[PMS_NR];	/* pages per enum pm_state */
-	size_t contradictions;	/* resident or data, yet never dirtied */
-	size_t missed;		/* chosen, not swapped */
-	size_t extra;		/* not chosen, swapped */
+	size_t contradictions;	/* resident or data, yet never touched */
+	size_t missed;		/* chosen and held, not paged out */
+	size_t extra;		/* not chosen, paged out */
 };
 
 /*
  * Fill state[0..pages-1] (enum pm_state bytes) and the counts.  Allocates
  * nothing.  0 or -errno.
  */
-int pmw_oracle(const struct pmw_region *r, bool shmem, const uint8_t *flags,
+int pmw_oracle(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
 	       uint8_t *state, struct pmw_counts *c);
 
 #endif

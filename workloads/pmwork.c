@@ -18,18 +18,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "pattern.h"
 #include "util.h"
-
-/* MADV_PAGEOUT passes over the chosen pages, at most. */
-#define PMW_PAGEOUT_PASSES	4
-
-/* Seed of the random choice of the swapped set, derived from --seed. */
-#define PMW_SWAP_SEED_XOR	UINT64_C(0x5357415050454421)
 
 static const char usage_text[] =
 	"usage: pmwork --kind KIND --pages N [--dirty PCT] [--swapout none|pageout|cgroup]\n"
 	"              [--swapped PCT] [--layout contiguous|strided|random] [--seed S]\n"
+	"              [--touch write|read] [--view self|second-mapper|fork-child]\n"
 	"       pmwork --list\n";
 
 /* One line on stderr; returns the usage exit code. */
@@ -72,6 +66,30 @@ static int parse_swapout(const char *s, enum pmw_swapout *out)
 	return 0;
 }
 
+static int parse_touch(const char *s, enum pmw_touch *out)
+{
+	if (!strcmp(s, "write"))
+		*out = PMW_TOUCH_WRITE;
+	else if (!strcmp(s, "read"))
+		*out = PMW_TOUCH_READ;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_view(const char *s, enum pmw_view *out)
+{
+	if (!strcmp(s, "self"))
+		*out = PMW_VIEW_SELF;
+	else if (!strcmp(s, "second-mapper"))
+		*out = PMW_VIEW_SECOND_MAPPER;
+	else if (!strcmp(s, "fork-child"))
+		*out = PMW_VIEW_FORK_CHILD;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 enum { OPT_LIST = 256, OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -82,6 +100,8 @@ static const struct option long_opts[] = {
 	{ "swapped", required_argument, NULL, 's' },
 	{ "layout", required_argument, NULL, 'l' },
 	{ "seed", required_argument, NULL, 'S' },
+	{ "touch", required_argument, NULL, 't' },
+	{ "view", required_argument, NULL, 'v' },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -112,6 +132,12 @@ static int parse_one(int c, const char *arg, struct pmw_opts *o, uint64_t max_pa
 	case 'S':
 		return pmb_parse_u64(arg, 0, UINT64_MAX, &o->seed) ?
 			usage("--seed: '%s' is not an unsigned integer", arg) : 0;
+	case 't':
+		return parse_touch(arg, &o->touch) ?
+			usage("--touch: '%s' is not write or read", arg) : 0;
+	case 'v':
+		return parse_view(arg, &o->view) ?
+			usage("--view: '%s' is not self, second-mapper or fork-child", arg) : 0;
 	case OPT_LIST:
 		return -1;
 	case OPT_HELP:
@@ -175,12 +201,13 @@ static int alloc_vectors(struct pmw_ctx *x)
 	x->flags = calloc(n, 1);
 	x->state = calloc(n, 1);
 	x->idx = calloc(n, sizeof(*x->idx));
-	if (x->o.swapout == PMW_SWAPOUT_PAGEOUT)
-		x->cand = calloc(n, sizeof(*x->cand));
-	if (!x->flags || !x->state || !x->idx ||
-	    (x->o.swapout == PMW_SWAPOUT_PAGEOUT && !x->cand))
+	x->cand = calloc(n, sizeof(*x->cand));
+	if (!x->flags || !x->state || !x->idx || !x->cand)
 		return -ENOMEM;
 	memset(x->state, 0xff, n);	/* fault in, so commands allocate no page */
+	/* and the scratch, so that nothing is charged between dirtying and READY */
+	memset(x->idx, 0xff, n * sizeof(*x->idx));
+	memset(x->cand, 0xff, n * sizeof(*x->cand));
 	if (mlock(x->flags, n) < 0 || mlock(x->state, n) < 0)
 		pmb_info("mlock vectors: %s (continuing)", strerror(errno));
 	return 0;
@@ -201,106 +228,23 @@ static void free_vectors(struct pmw_ctx *x)
 	x->flags = x->state = NULL;
 }
 
-static void dirty_pages(struct pmw_ctx *x)
-{
-	size_t n = x->r.pages, k = pmw_pct_of(n, x->o.dirty_pct), j;
-
-	pmw_choose(x->o.layout, x->o.seed, n, k, x->idx);
-	for (j = 0; j < k; j++) {
-		size_t i = x->idx[j];
-
-		pmb_pattern_fill(x->r.addr + i * x->r.page_size, x->r.page_size,
-				 x->o.seed, i);
-		x->flags[i] |= PMW_DIRTY;
-	}
-}
-
-/* Mark the chosen subset of the dirtied pages (in index order) PMW_CHOSEN. */
-static void choose_swapped(struct pmw_ctx *x)
-{
-	size_t i, j, d = 0, k;
-
-	for (i = 0; i < x->r.pages; i++)
-		if (x->flags[i] & PMW_DIRTY)
-			x->cand[d++] = i;
-	k = pmw_pct_of(d, x->o.swapped_pct);
-	pmw_choose(x->o.layout, x->o.seed ^ PMW_SWAP_SEED_XOR, d, k, x->idx);
-	for (j = 0; j < k; j++)
-		x->flags[x->cand[x->idx[j]]] |= PMW_CHOSEN;
-}
-
-/*
- * MADV_PAGEOUT each maximal run of chosen pages; with `only_missed`, only the
- * chosen pages the oracle's last pass (x->state) does not see as swapped.
- */
-static int pageout(struct pmw_ctx *x, bool only_missed)
-{
-	size_t i = 0, start, n = x->r.pages, ps = x->r.page_size;
-
-#define WANTED(i) ((x->flags[i] & PMW_CHOSEN) && \
-		   (!only_missed || x->state[i] != PMS_SWAPPED))
-	while (i < n) {
-		if (!WANTED(i)) {
-			i++;
-			continue;
-		}
-		start = i;
-		while (i < n && WANTED(i))
-			i++;
-		if (madvise(x->r.addr + start * ps, (i - start) * ps, MADV_PAGEOUT) < 0)
-			return -errno;
-	}
-#undef WANTED
-	return 0;
-}
-
-/*
- * Page out the chosen set.  A few pages can stay behind (still in the swap
- * cache, or held by another CPU's LRU batch): page those out again, up to
- * PMW_PAGEOUT_PASSES in all.  What remains is reported as pageout_missed.
- */
-static int pageout_all(struct pmw_ctx *x)
-{
-	int err = pageout(x, false);
-
-	for (x->passes = 1; !err && x->passes < PMW_PAGEOUT_PASSES; x->passes++) {
-		err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &x->c);
-		if (err || !x->c.missed)
-			break;
-		err = pageout(x, true);
-	}
-	return err;
-}
-
-/*
- * Stay on one CPU while dirtying and paging out, so that the new pages sit
- * in this CPU's LRU batch, which MADV_PAGEOUT drains.  Best effort.
- */
-static bool pin_cpu(cpu_set_t *saved)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0 || sched_getaffinity(0, sizeof(*saved), saved) < 0)
-		return false;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(0, sizeof(one), &one) == 0;
-}
-
 static int reach_state(struct pmw_ctx *x)
 {
 	cpu_set_t saved;
-	bool pinned = pin_cpu(&saved);
+	bool pinned = pmw_pin_cpu(&saved);
 	int err = 0;
 
-	dirty_pages(x);
-	if (x->o.swapout == PMW_SWAPOUT_PAGEOUT) {
-		choose_swapped(x);
-		err = pageout_all(x);
-	}
-	if (pinned && sched_setaffinity(0, sizeof(saved), &saved) < 0)
-		pmb_info("restore CPU affinity: %s", strerror(errno));
+	/*
+	 * Every choice before the first touch: in a limited cgroup, touching
+	 * the scratch vectors after dirtying would swap them in, and swap
+	 * readahead would pull region pages into the swap cache with them.
+	 */
+	pmw_choose_dirty(x);
+	pmw_plan_pageout(x);	/* the PAGEOUT command's set, whatever --swapout */
+	pmw_touch_pages(x);
+	if (x->o.swapout == PMW_SWAPOUT_PAGEOUT)
+		err = pmw_pageout(x);
+	pmw_unpin_cpu(pinned, &saved);
 	if (err == -EINVAL)
 		return skip("madvise(MADV_PAGEOUT) not supported (EINVAL)");
 	if (err)
@@ -308,21 +252,67 @@ static int reach_state(struct pmw_ctx *x)
 	return 0;
 }
 
+/* kB of the region mapped by PMDs (THP), from the VMA's /proc/self/smaps entry. */
+static int pmd_mapped_kb(const struct pmw_region *r, size_t *kb)
+{
+	static const char *const keys[] = { "AnonHugePages:", "ShmemPmdMapped:",
+					    "FilePmdMapped:", NULL };
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[256];
+	bool in_vma = false, found = false;
+
+	if (!f)
+		return -errno;
+	*kb = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		const char *const *k;
+
+		size_t tok = strcspn(line, " ");
+
+		/* A VMA header's first token is start-end; a field's is "Name:". */
+		if (line[tok - (tok > 0)] != ':' &&
+		    sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in_vma = start == (unsigned long)r->addr;
+			found |= in_vma;
+			continue;
+		}
+		for (k = keys; in_vma && *k; k++)
+			if (!strncmp(line, *k, strlen(*k)))
+				*kb += strtoul(line + strlen(*k), NULL, 10);
+	}
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
 static int report_ready(struct pmw_ctx *x)
 {
 	struct pmw_counts *c = &x->c;
-	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, c);
+	size_t thp_kb = 0;
+	int err = 0;
 
+	/*
+	 * Only where THP is possible, and before the oracle: reading smaps
+	 * allocates (kernel buffers too), which reclaims in a limited cgroup.
+	 */
+	if (x->o.kind->thp)
+		err = pmd_mapped_kb(&x->r, &thp_kb);
+	if (err)
+		return pmw_fatal(err, "/proc/self/smaps");
+	err = pmw_ctx_oracle(x, c);
 	if (err)
 		return pmw_fatal(err, "oracle");
 	if (x->o.swapout == PMW_SWAPOUT_CGROUP)
 		c->missed = c->extra = 0;	/* the kernel chose, not us */
 	err = pmw_say("READY addr=%#lx pages=%zu page_size=%zu none=%zu present=%zu "
 		      "swapped=%zu pageout_missed=%zu pageout_extra=%zu contradictions=%zu "
-		      "pageout_passes=%u",
+		      "pageout_passes=%u view_pid=%ld view_addr=%#lx thp_pages=%zu%s",
 		      (unsigned long)x->r.addr, x->r.pages, x->r.page_size,
 		      c->state[PMS_NONE], c->state[PMS_PRESENT], c->state[PMS_SWAPPED],
-		      c->missed, c->extra, c->contradictions, x->passes);
+		      c->missed, c->extra, c->contradictions, x->passes,
+		      (long)x->view_pid, (unsigned long)x->view_addr,
+		      thp_kb * 1024 / x->r.page_size,
+		      x->o.touch == PMW_TOUCH_READ ? " touch=read" : "");
 	if (err)
 		return pmw_fatal(err, "write READY");
 	return 0;
@@ -333,6 +323,8 @@ static int run(struct pmw_ctx *x)
 	const char *why = x->o.kind->probe ? x->o.kind->probe() : NULL;
 	int err;
 
+	if (!why)
+		why = pmw_view_unsupported(&x->o);
 	if (why)
 		return skip(why);
 	if (x->o.swapout != PMW_SWAPOUT_NONE) {
@@ -350,8 +342,12 @@ static int run(struct pmw_ctx *x)
 		return pmw_fatal(err, "create region");
 	err = reach_state(x);
 	free_scratch(x);	/* set-up only; nothing allocates after this */
-	if (!err)
-		err = report_ready(x);
+	if (err)
+		return err;
+	err = pmw_view_start(x);
+	if (err)
+		return pmw_fatal(err, "start the view process");
+	err = report_ready(x);
 	if (err)
 		return err;
 	raise(SIGSTOP);
@@ -360,7 +356,7 @@ static int run(struct pmw_ctx *x)
 
 int main(int argc, char **argv)
 {
-	struct pmw_ctx x = { .r = { .fd = -1 } };
+	struct pmw_ctx x = { .r = { .fd = -1, .id = -1 } };
 	long ps;
 	int ret;
 
@@ -381,6 +377,7 @@ int main(int argc, char **argv)
 	x.r.pages = x.o.pages;
 	x.r.len = x.o.pages * (size_t)ps;
 	ret = run(&x);
+	pmw_view_stop(&x);
 	if (x.r.addr)
 		x.o.kind->destroy(&x.r);
 	free_vectors(&x);

@@ -92,7 +92,7 @@ static int next_line(struct line_reader *lr, char **line)
 static int cmd_state(struct pmw_ctx *x)
 {
 	struct pmw_counts c;
-	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &c);
+	int err = pmw_ctx_oracle(x, &c);
 
 	if (err)
 		return pmw_fatal(err, "oracle");
@@ -117,7 +117,7 @@ static int cmd_settle(struct pmw_ctx *x)
 {
 	struct pmw_counts c;
 	size_t psz = x->r.len / x->r.pages;
-	int err = pmw_oracle(&x->r, x->o.kind->shmem, x->flags, x->state, &c);
+	int err = pmw_ctx_oracle(x, &c);
 
 	if (err)
 		return pmw_fatal(err, "oracle");
@@ -125,6 +125,83 @@ static int cmd_settle(struct pmw_ctx *x)
 		if (x->state[i] == PMS_PRESENT)
 			(void)*(volatile const char *)((const char *)x->r.addr + i * psz);
 	return cmd_state(x);
+}
+
+static int cmd_fault(struct pmw_ctx *x)
+{
+	pmw_fault(x);
+	return cmd_state(x);
+}
+
+static int cmd_pageout(struct pmw_ctx *x)
+{
+	int err = pmw_pageout(x);
+
+	if (err)
+		return pmw_fatal(err, "madvise(MADV_PAGEOUT)");
+	return cmd_state(x);
+}
+
+static int cmd_remove(struct pmw_ctx *x)
+{
+	int err = pmw_remove(x);
+
+	if (err)
+		return pmw_fatal(err, x->o.kind->backing == PMW_BACKING_ANON ?
+				 "madvise(MADV_DONTNEED)" : "madvise(MADV_REMOVE)");
+	return cmd_state(x);
+}
+
+/*
+ * The swap-in co-metric: fault back, in index order, every page the oracle
+ * sees as swapped by reading one byte of it.  Only the loop is timed.
+ */
+static int cmd_swapin(struct pmw_ctx *x)
+{
+	struct pmw_counts c;
+	size_t i, n = 0;
+	uint64_t t0, t1;
+	int err = pmw_ctx_oracle(x, &c);
+
+	if (err)
+		return pmw_fatal(err, "oracle");
+	t0 = pmb_now_ns();
+	for (i = 0; i < x->r.pages; i++) {
+		if (x->state[i] != PMS_SWAPPED)
+			continue;
+		(void)*(volatile const char *)(x->r.addr + i * x->r.page_size);
+		n++;
+	}
+	t1 = pmb_now_ns();
+	err = pmw_say("SWAPIN pages=%zu ns=%llu", n, (unsigned long long)(t1 - t0));
+	if (err)
+		return pmw_fatal(err, "write SWAPIN");
+	return cmd_state(x);
+}
+
+/* Commands that answer like STATE; each returns -1 after its SIGSTOP, or an exit code. */
+static const struct {
+	const char *name;
+	int (*run)(struct pmw_ctx *x);
+} commands[] = {
+	{ "FAULT", cmd_fault },
+	{ "PAGEOUT", cmd_pageout },
+	{ "REMOVE", cmd_remove },
+	{ "SETTLE", cmd_settle },
+	{ "STATE", cmd_state },
+	{ "SWAPIN", cmd_swapin },
+};
+
+static int run_command(struct pmw_ctx *x, const char *line)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(line, commands[i].name))
+			return commands[i].run(x);
+	if (pmw_say("ERROR unknown command") < 0)
+		return pmw_fatal(-EIO, "write");
+	return -1;
 }
 
 int pmw_serve(struct pmw_ctx *x)
@@ -137,17 +214,10 @@ int pmw_serve(struct pmw_ctx *x)
 		ret = next_line(&lr, &line);
 		if (ret < 0)
 			return pmw_fatal(ret, "read command");
-		if (ret == 0)
+		if (ret == 0 || !strcmp(line, "EXIT"))
 			return PMB_EXIT_PASS;
-		if (!strcmp(line, "EXIT"))
-			return PMB_EXIT_PASS;
-		if (!strcmp(line, "STATE") || !strcmp(line, "SETTLE")) {
-			ret = line[1] == 'T' ? cmd_state(x) : cmd_settle(x);
-			if (ret >= 0)
-				return ret;
-			continue;
-		}
-		if (pmw_say("ERROR unknown command") < 0)
-			return pmw_fatal(-EIO, "write");
+		ret = run_command(x, line);
+		if (ret >= 0)
+			return ret;
 	}
 }
