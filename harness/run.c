@@ -764,10 +764,13 @@ static int run_case(struct runner *r, struct pmb_case *c)
 {
 	uint64_t counts[PMS_NR];
 	uint8_t *ref, *now, *expect;
-	int err = build_case(r, c);
+	int err;
 
+	c->start_pmd_pos = -1;
+	err = build_case(r, c);
 	if (err)
 		return err < 0 ? err : 0;
+	c->start_pmd_pos = (int)(r->w.view_addr / (uint64_t)r->w.page_size % PMB_PMD_PAGES);
 	ref = malloc(c->pages);
 	now = malloc(c->pages);
 	expect = malloc(c->pages);
