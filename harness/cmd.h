@@ -9,5 +9,7 @@ int cmd_cleanup(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #endif

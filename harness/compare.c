@@ -307,9 +307,13 @@ int pmb_compare_load(const char *base, const char *cand, double threshold_pct, u
 			c->base.dir, c->cand.dir);
 		return PMB_ERR_NOCOMMON;
 	}
-	c->same_build = !strcmp(c->base.krelease, c->cand.krelease) &&
-			!strcmp(c->base.kversion, c->cand.kversion) &&
-			!strcmp(c->base.kconfig, c->cand.kconfig);
+	/* The image's hash decides where both runs have one (images under QEMU). */
+	if (*c->base.kimage && *c->cand.kimage)
+		c->same_build = !strcmp(c->base.kimage, c->cand.kimage);
+	else
+		c->same_build = !strcmp(c->base.krelease, c->cand.krelease) &&
+				!strcmp(c->base.kversion, c->cand.kversion) &&
+				!strcmp(c->base.kconfig, c->cand.kconfig);
 	if (c->same_build)
 		pmb_warn("both runs come from the same kernel build (%s, %s): this is an A/A "
 			 "comparison; its spread is the noise floor", c->base.krelease,

@@ -18,6 +18,8 @@ static const struct subcmd {
 	{ "cleanup", cmd_cleanup, "remove what an earlier, killed run left behind" },
 	{ "compare", cmd_compare, "compare two result directories" },
 	{ "gate", cmd_gate, "gate a candidate run against a baseline" },
+	{ "merge", cmd_merge, "merge runs of one kernel (e.g. the two boots of an ABBA order)" },
+	{ "model", cmd_model, "fit the pagemap cost model (per syscall, entry walked, none entry)" },
 	{ "plot", cmd_plot, "render the plots of a run or comparison directory" },
 	{ "run", cmd_run, "run the matrix (default)" },
 	{ "verify", cmd_verify, "correctness only, KTAP on stdout" },

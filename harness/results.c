@@ -213,6 +213,10 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	json_object_set_new(o, "config_fnv1a64", file_fnv("/proc/config.gz"));
 	json_object_set_new(o, "image", (env = getenv("PMB_KERNEL_IMAGE")) ? json_string(env) : json_null());
 	json_object_set_new(o, "build_key", (env = getenv("PMB_KERNEL_KEY")) ? json_string(env) : json_null());
+	json_object_set_new(o, "image_sha256", (env = getenv("PMB_KERNEL_SHA256")) ? json_string(env) : json_null());
+	json_object_set_new(o, "clocksource",
+			    file_str("/sys/devices/system/clocksource/clocksource0/current_clocksource"));
+	json_object_set_new(o, "tsc_khz_given", (env = getenv("PMB_TSC_KHZ")) ? json_string(env) : json_null());
 	json_object_set_new(m, "kernel", o);
 
 	o = json_object();

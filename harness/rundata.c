@@ -423,7 +423,8 @@ static int load_meta(struct pmb_run *r)
 	k = json_object_get(r->meta, "kernel");
 	r->krelease = meta_str(k, "release");
 	r->kversion = meta_str(k, "version");
-	r->kconfig = meta_str(k, "config_hash");
+	r->kconfig = meta_str(k, "config_fnv1a64");
+	r->kimage = meta_str(k, "image_sha256");
 	if (!*r->schema)
 		return pmb_err(-EINVAL, "%s: no \"schema\"", path);
 	if (!*r->run_id)

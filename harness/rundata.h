@@ -56,6 +56,7 @@ struct pmb_run {
 	json_t *meta;
 	const char *run_id, *schema, *status;
 	const char *krelease, *kversion, *kconfig;	/* "" when absent */
+	const char *kimage;				/* sha256 of the booted image, "" on the host */
 	struct pmb_tsv cases_tsv, samples_tsv;
 	struct pmb_rcase *cases;
 	size_t ncases;

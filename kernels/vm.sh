@@ -147,6 +147,7 @@ if mount -t cgroup2 cgroup2 /sys/fs/cgroup; then
 else
 	echo "init: cannot mount cgroup2"
 fi
+. /env
 set --
 while IFS= read -r a; do
 	set -- "\$@" "\$a"
@@ -193,6 +194,13 @@ make_initramfs() {
 	for a in ${ARGS[@]+"${ARGS[@]}"}; do
 		printf '%s\n' "$a" >> "$root/args"
 	done
+	# What the guest's meta.json should say about where it ran.
+	{
+		echo "export PMB_ENVIRONMENT=qemu-$MODE"
+		echo "export PMB_KERNEL_IMAGE='$KERNEL'"
+		echo "export PMB_KERNEL_SHA256=$(sha256sum < "$KERNEL" | cut -d' ' -f1)"
+		echo "export PMB_TSC_KHZ=$TSC_KHZ"
+	} > "$root/env"
 	write_init "$root/init"
 	# The kernel opens /dev/console before /init runs; without the node the
 	# init script reopens it itself after mounting devtmpfs.
@@ -258,6 +266,22 @@ pick_accel() {
 		SMP=1
 		;;
 	esac
+	tsc_khz
+}
+
+# Without ACPI there is no HPET or PM timer to calibrate the TSC against, and
+# PIT calibration fails under TCG: the guest falls back to jiffies, a 4 ms
+# clock.  Tell it the frequency instead.  Under TCG the guest reads the
+# host's TSC; under icount (shift=0) one tick is one virtual nanosecond.
+# A frequency slightly off scales every time alike, so ratios hold.
+tsc_khz() {
+	local mhz
+	if [ "$MODE" = icount ]; then
+		TSC_KHZ=1000000
+		return
+	fi
+	mhz=$(awk -F: '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+	TSC_KHZ=$(awk -v m="${mhz:-2000}" 'BEGIN { printf "%d", m * 1000 }')
 }
 
 # ---------------------------------------------------------------- run
@@ -270,7 +294,7 @@ run_qemu() {
 	setpriv --pdeathsig KILL "$QEMU" "${ACCEL[@]}" -nographic -no-reboot -nic none \
 		-m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 		-kernel "$KERNEL" -initrd "$TMP/initramfs.cpio.gz" \
-		-append "$APPEND_BASE" \
+		-append "$APPEND_BASE tsc_early_khz=$TSC_KHZ" \
 		-drive "file=$TMP/results.img,format=raw,if=virtio" \
 		< /dev/null > "$CONSOLE" 2>&1 &
 	QPID=$!

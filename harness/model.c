@@ -1,0 +1,1340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmbench model DIR [DIR2]: fit the per-sample cost model of model.h to the
+ * measured read samples of a run, under the "exact" and the "pmd" walk
+ * hypotheses, with bootstrap CIs; the position-in-PMD effect of sparse reads;
+ * with DIR2, the change of every coefficient.  docs/model.md explains it.
+ */
+#include "cmd.h"
+#include "model.h"
+#include "pagemap.h"
+#include "rundata.h"
+#include "stats.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ERR_SCHEMA	(-EPROTO)	/* not a pagemap-bench/1 run: usage */
+#define ERR_NODATA	(-ENODATA)	/* nothing to fit: cannot run */
+#define ERR_NOTDONE	(-EBUSY)	/* run not complete: cannot run */
+#define TIE_PCT		5.0		/* RMS errors closer than this: no better fit */
+
+static const char *const coef_name[PMB_NCOEF] = { "a", "b", "c" };
+static const char *const coef_unit[PMB_NCOEF] = {
+	"ns per syscall", "ns per entry walked", "ns per none entry walked in shmem",
+};
+
+/* Methods that read pagemap with read()/pread(); everything else is excluded. */
+static const char *const read_methods[] = { "batched", "dense", "sparse", "uring" };
+
+const char *pmb_model_hyp_name(enum pmb_model_hyp h)
+{
+	return h == PMB_HYP_EXACT ? "exact" : "pmd";
+}
+
+static uint64_t read_walk(enum pmb_model_hyp h, uint64_t pos, uint64_t len)
+{
+	uint64_t end = pos + len;
+
+	if (h == PMB_HYP_EXACT)
+		return len;
+	return (end + PMB_PMD_PAGES - 1) / PMB_PMD_PAGES * PMB_PMD_PAGES - pos;
+}
+
+uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch)
+{
+	uint64_t i, sum = 0;
+
+	if (!batch || batch > n)
+		batch = n;
+	if (h == PMB_HYP_EXACT)
+		return n;
+	for (i = 0; i < n; i += batch) {
+		uint64_t len = n - i < batch ? n - i : batch;
+
+		sum += read_walk(h, (pos + i) % PMB_PMD_PAGES, len);
+	}
+	return sum;
+}
+
+/* Gaussian elimination with partial pivoting on the equilibrated system. */
+int pmb_model_solve(const double g[PMB_NCOEF][PMB_NCOEF], const double rhs[PMB_NCOEF],
+		    const bool use[PMB_NCOEF], double beta[PMB_NCOEF])
+{
+	double m[PMB_NCOEF][PMB_NCOEF + 1], s[PMB_NCOEF];
+	int idx[PMB_NCOEF], k = 0, i, j, r;
+
+	for (i = 0; i < PMB_NCOEF; i++) {
+		beta[i] = 0;
+		if (use[i])
+			idx[k++] = i;
+	}
+	for (i = 0; i < k; i++) {
+		s[i] = sqrt(g[idx[i]][idx[i]]);
+		if (!(s[i] > 0) || !isfinite(s[i]))
+			return -EDOM;
+	}
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < k; j++)
+			m[i][j] = g[idx[i]][idx[j]] / (s[i] * s[j]);
+		m[i][k] = rhs[idx[i]] / s[i];
+	}
+	for (i = 0; i < k; i++) {
+		int p = i;
+
+		for (r = i + 1; r < k; r++)
+			if (fabs(m[r][i]) > fabs(m[p][i]))
+				p = r;
+		if (fabs(m[p][i]) < 1e-9)
+			return -EDOM;
+		for (j = 0; j <= k && p != i; j++) {
+			double t = m[i][j];
+
+			m[i][j] = m[p][j];
+			m[p][j] = t;
+		}
+		for (r = 0; r < k; r++) {
+			double f = m[r][i] / m[i][i];
+
+			if (r == i)
+				continue;
+			for (j = i; j <= k; j++)
+				m[r][j] -= f * m[i][j];
+		}
+	}
+	for (i = 0; i < k; i++)
+		beta[idx[i]] = m[i][k] / m[i][i] / s[i];
+	return 0;
+}
+
+/* ---- one run's data ---- */
+
+struct obs {
+	double y;				/* ns */
+	double x[PMB_NHYP][PMB_NCOEF];
+	double w[PMB_NHYP];			/* least-squares weight */
+	int pos;				/* sparse: pmd_pos; -1 otherwise */
+	size_t grp;
+};
+
+struct group {
+	size_t cidx;
+	const char *method;
+	long long batch, qd, series;
+	size_t start, n;
+};
+
+struct amp {
+	const char *method;
+	long long batch;
+	double walked[PMB_NHYP], entries;
+	size_t n;
+};
+
+struct excl {
+	const char *method;
+	size_t rows;
+};
+
+struct est {
+	double v, lo, hi;
+};
+
+struct hypfit {
+	bool use[PMB_NCOEF];
+	const char *why[PMB_NCOEF];	/* why a coefficient cannot be fitted */
+	struct est coef[PMB_NCOEF];
+	double rms;			/* RMS relative error of the point fit */
+	double *boot[PMB_NCOEF];	/* one value per resample, NAN when singular */
+};
+
+struct accum {
+	double g[PMB_NHYP][PMB_NCOEF][PMB_NCOEF], h[PMB_NHYP][PMB_NCOEF];
+	double n, sx, sy, sxx, sxy;	/* sparse: ns against pmd_pos */
+};
+
+struct mrun {
+	struct pmb_run r;
+	struct obs *obs;
+	size_t nobs, ocap;
+	struct group *grp;
+	size_t ngrp, gcap;
+	struct amp *amp;
+	size_t namp, acap;
+	struct excl excl[16];
+	size_t nexcl, excl_other;
+	int start_col;			/* start_pmd_pos in cases.tsv, or -1 */
+	size_t start_unknown;		/* cases whose start was assumed aligned */
+	size_t batch_fixed;		/* rows whose batch did not match reads */
+	struct hypfit fit[PMB_NHYP];
+	int better;			/* a hypothesis, or -1 for a tie */
+	size_t nsparse;
+	struct est slope;
+	double *slope_boot;
+	double bucket_med[PMB_MODEL_BUCKETS];
+	size_t bucket_n[PMB_MODEL_BUCKETS];
+	uint64_t memo_key[3], memo_val;	/* the last pmd pass walk */
+	bool relative;			/* weight samples by 1/ns^2 */
+};
+
+static int parse_ll(const char *s, long long *out)
+{
+	char *end;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static bool is_read_method(const char *m)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(read_methods) / sizeof(read_methods[0]); i++)
+		if (!strcmp(m, read_methods[i]))
+			return true;
+	return false;
+}
+
+/* thp-shmem is shmem too, though rundata's list does not say so. */
+static bool kind_is_shmem(const char *kind)
+{
+	return pmb_kind_is_shmem(kind) || !strcmp(kind, "thp-shmem");
+}
+
+/* The fraction of a case's pages whose PTE is none in a shmem VMA. */
+static double none_frac(const struct pmb_rcase *c)
+{
+	if (!kind_is_shmem(c->kind) || c->pages <= 0)
+		return 0;
+	return (double)(c->true_n[PMS_NONE] + c->true_n[PMS_SWAPPED]) / (double)c->pages;
+}
+
+/* The case's start_pmd_pos, or -1 when cases.tsv does not know it. */
+static int case_start_known(const struct mrun *m, size_t cidx)
+{
+	long long v;
+
+	if (m->start_col >= 0 &&
+	    !parse_ll(pmb_tsv_cell(&m->r.cases_tsv, cidx, m->start_col), &v) &&
+	    v >= 0 && v < PMB_PMD_PAGES)
+		return (int)v;
+	return -1;
+}
+
+/* Where the walk of a pass starts: assumed on a 2 MiB boundary when unknown. */
+static unsigned case_start(const struct mrun *m, size_t cidx)
+{
+	int v = case_start_known(m, cidx);
+
+	return v < 0 ? 0 : (unsigned)v;
+}
+
+static void count_excluded(struct mrun *m, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < m->nexcl; i++)
+		if (!strcmp(m->excl[i].method, method)) {
+			m->excl[i].rows++;
+			return;
+		}
+	if (m->nexcl == sizeof(m->excl) / sizeof(m->excl[0])) {
+		m->excl_other++;
+		return;
+	}
+	m->excl[m->nexcl].method = method;
+	m->excl[m->nexcl++].rows = 1;
+}
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (n < *cap)
+		return p;
+	ncap = *cap ? *cap * 2 : 64;
+	np = realloc(p, ncap * size);
+	if (np)
+		*cap = ncap;
+	return np;
+}
+
+static long find_group(struct mrun *m, size_t cidx, const char *method, long long batch,
+		       long long qd, long long series)
+{
+	size_t i;
+
+	for (i = m->ngrp; i-- > 0;) {
+		const struct group *g = &m->grp[i];
+
+		if (g->cidx == cidx && g->batch == batch && g->qd == qd && g->series == series &&
+		    !strcmp(g->method, method))
+			return (long)i;
+	}
+	if (!(m->grp = grow(m->grp, &m->gcap, m->ngrp, sizeof(*m->grp))))
+		return -ENOMEM;
+	m->grp[m->ngrp] = (struct group){ cidx, method, batch, qd, series, 0, 0 };
+	return (long)m->ngrp++;
+}
+
+static int add_amp(struct mrun *m, const struct obs *o, const char *method, long long batch,
+		   long long entries)
+{
+	struct amp *a = NULL;
+	size_t i;
+	int h;
+
+	for (i = 0; i < m->namp && !a; i++)
+		if (m->amp[i].batch == batch && !strcmp(m->amp[i].method, method))
+			a = &m->amp[i];
+	if (!a) {
+		if (!(m->amp = grow(m->amp, &m->acap, m->namp, sizeof(*m->amp))))
+			return -ENOMEM;
+		a = &m->amp[m->namp++];
+		memset(a, 0, sizeof(*a));
+		a->method = method;
+		a->batch = batch;
+	}
+	for (h = 0; h < PMB_NHYP; h++)
+		a->walked[h] += o->x[h][PMB_COEF_B];
+	a->entries += (double)entries;
+	a->n++;
+	return 0;
+}
+
+/* Entries per read: the batch column, unless it disagrees with reads. */
+static uint64_t row_batch(struct mrun *m, long long batch, long long entries, long long reads)
+{
+	uint64_t b = batch > 0 && batch <= entries ? (uint64_t)batch : (uint64_t)entries;
+
+	if (reads > 0 && ((uint64_t)entries + b - 1) / b != (uint64_t)reads) {
+		m->batch_fixed++;
+		b = ((uint64_t)entries + (uint64_t)reads - 1) / (uint64_t)reads;
+	}
+	return b;
+}
+
+static uint64_t pmd_walk(struct mrun *m, unsigned pos, uint64_t n, uint64_t b)
+{
+	if (m->memo_key[0] != pos || m->memo_key[1] != n || m->memo_key[2] != b || !m->memo_val) {
+		m->memo_key[0] = pos;
+		m->memo_key[1] = n;
+		m->memo_key[2] = b;
+		m->memo_val = pmb_model_pass_walk(PMB_HYP_PMD, pos, n, b);
+	}
+	return m->memo_val;
+}
+
+/* Column indexes of samples.tsv that the model reads. */
+enum { S_CASE, S_METHOD, S_BATCH, S_QD, S_SERIES, S_WARM, S_DISC, S_ENTRIES, S_READS, S_NS,
+       S_POS, S_NCOLS };
+static const char *const scol_name[S_NCOLS] = {
+	"case", "method", "batch", "qd", "series", "warmup", "discarded", "entries", "reads",
+	"ns", "pmd_pos",
+};
+
+static int add_row(struct mrun *m, size_t row, const int *ix, const long long *v)
+{
+	const struct pmb_tsv *t = &m->r.samples_tsv;
+	const char *method = pmb_tsv_cell(t, row, ix[S_METHOD]);
+	long cidx = pmb_run_find_case(&m->r, pmb_tsv_cell(t, row, ix[S_CASE]));
+	long long entries = v[S_ENTRIES], reads = v[S_READS], pos = v[S_POS];
+	struct obs *o;
+	uint64_t b, walk[PMB_NHYP];
+	unsigned start;
+	double f;
+	long g;
+	int h;
+
+	if (cidx < 0)
+		return -EINVAL;
+	g = find_group(m, (size_t)cidx, method, v[S_BATCH], v[S_QD], v[S_SERIES]);
+	if (g < 0)
+		return (int)g;
+	if (!(m->obs = grow(m->obs, &m->ocap, m->nobs, sizeof(*m->obs))))
+		return -ENOMEM;
+	o = &m->obs[m->nobs++];
+	b = row_batch(m, v[S_BATCH], entries, reads);
+	start = pos >= 0 ? (unsigned)pos : case_start(m, (size_t)cidx);
+	walk[PMB_HYP_EXACT] = (uint64_t)entries;
+	walk[PMB_HYP_PMD] = pmd_walk(m, start, (uint64_t)entries, b);
+	f = none_frac(&m->r.cases[cidx]);
+	o->y = (double)v[S_NS];
+	o->pos = pos >= 0 ? (int)pos : -1;
+	o->grp = (size_t)g;
+	for (h = 0; h < PMB_NHYP; h++) {
+		o->x[h][PMB_COEF_A] = (double)reads;
+		o->x[h][PMB_COEF_B] = (double)walk[h];
+		o->x[h][PMB_COEF_C] = (double)walk[h] * f;
+	}
+	m->grp[g].n++;
+	return add_amp(m, o, method, v[S_BATCH], entries);
+}
+
+static int parse_row(const struct pmb_tsv *t, size_t row, const int *ix, long long *v)
+{
+	static const int num[] = { S_BATCH, S_QD, S_SERIES, S_WARM, S_DISC, S_ENTRIES, S_READS,
+				   S_NS, S_POS };
+	size_t i;
+
+	for (i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		if (parse_ll(pmb_tsv_cell(t, row, ix[num[i]]), &v[num[i]]))
+			return -EINVAL;
+	if (v[S_ENTRIES] < 0 || v[S_READS] < 0 || v[S_NS] < 0 || v[S_POS] >= PMB_PMD_PAGES)
+		return -EINVAL;
+	return 0;
+}
+
+/* Put each group's observations next to each other (a counting sort). */
+static int sort_by_group(struct mrun *m)
+{
+	struct obs *sorted = malloc((m->nobs + 1) * sizeof(*sorted));
+	size_t i, at = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	for (i = 0; i < m->ngrp; i++) {
+		m->grp[i].start = at;
+		at += m->grp[i].n;
+		m->grp[i].n = 0;
+	}
+	for (i = 0; i < m->nobs; i++) {
+		struct group *g = &m->grp[m->obs[i].grp];
+
+		sorted[g->start + g->n++] = m->obs[i];
+	}
+	free(m->obs);
+	m->obs = sorted;
+	return 0;
+}
+
+static int load_obs(struct mrun *m)
+{
+	const struct pmb_tsv *t = &m->r.samples_tsv;
+	int ix[S_NCOLS], i, err;
+	long long v[S_NCOLS];
+	size_t row;
+
+	for (i = 0; i < S_NCOLS; i++) {
+		ix[i] = pmb_tsv_col(t, scol_name[i]);
+		if (ix[i] < 0)
+			return pmb_err(-EINVAL, "%s/samples.tsv: no column '%s'", m->r.dir,
+				       scol_name[i]);
+	}
+	m->start_col = pmb_tsv_col(&m->r.cases_tsv, "start_pmd_pos");
+	for (row = 0; row < t->nrows; row++) {
+		if (parse_row(t, row, ix, v))
+			return pmb_err(-EINVAL, "%s/samples.tsv:%zu: a number field is malformed",
+				       m->r.dir, row + 3);
+		if (v[S_WARM] || v[S_DISC] || !v[S_ENTRIES] || !v[S_READS])
+			continue;
+		if (!is_read_method(pmb_tsv_cell(t, row, ix[S_METHOD]))) {
+			count_excluded(m, pmb_tsv_cell(t, row, ix[S_METHOD]));
+			continue;
+		}
+		err = add_row(m, row, ix, v);
+		if (err)
+			return pmb_err(err, "%s/samples.tsv:%zu", m->r.dir, row + 3);
+	}
+	for (row = 0; row < m->r.ncases; row++)
+		m->start_unknown += case_start_known(m, row) < 0;
+	return sort_by_group(m);
+}
+
+/* ---- fitting ---- */
+
+static void accumulate(struct accum *acc, const struct obs *o)
+{
+	int h, i, j;
+
+	for (h = 0; h < PMB_NHYP; h++)
+		for (i = 0; i < PMB_NCOEF; i++) {
+			for (j = i; j < PMB_NCOEF; j++)
+				acc->g[h][i][j] += o->w[h] * o->x[h][i] * o->x[h][j];
+			acc->h[h][i] += o->w[h] * o->x[h][i] * o->y;
+		}
+	if (o->pos >= 0) {
+		acc->n++;
+		acc->sx += o->pos;
+		acc->sy += o->y;
+		acc->sxx += (double)o->pos * o->pos;
+		acc->sxy += o->pos * o->y;
+	}
+}
+
+static void symmetrize(struct accum *acc)
+{
+	int h, i, j;
+
+	for (h = 0; h < PMB_NHYP; h++)
+		for (i = 0; i < PMB_NCOEF; i++)
+			for (j = 0; j < i; j++)
+				acc->g[h][i][j] = acc->g[h][j][i];
+}
+
+static double acc_slope(const struct accum *acc)
+{
+	double d = acc->n * acc->sxx - acc->sx * acc->sx;
+
+	if (acc->n < 2 || !(d > 0))
+		return NAN;
+	return (acc->n * acc->sxy - acc->sx * acc->sy) / d;
+}
+
+/* Which coefficients the run can determine; -EDOM if not even a and b. */
+static int choose_coefs(struct hypfit *f, const struct accum *acc, int h, double *beta)
+{
+	int i;
+
+	for (i = 0; i < PMB_NCOEF; i++) {
+		f->use[i] = true;
+		f->why[i] = NULL;
+	}
+	if (!(acc->g[h][PMB_COEF_C][PMB_COEF_C] > 0)) {
+		f->use[PMB_COEF_C] = false;
+		f->why[PMB_COEF_C] = "not identifiable: no sample walks a none entry in shmem "
+				     "(no shmem case with untouched or swapped pages)";
+	}
+	if (!pmb_model_solve(acc->g[h], acc->h[h], f->use, beta))
+		return 0;
+	if (f->use[PMB_COEF_C]) {
+		f->use[PMB_COEF_C] = false;
+		f->why[PMB_COEF_C] = "not identifiable: none entries walked are proportional to "
+				     "entries walked (every case has the same none fraction)";
+		if (!pmb_model_solve(acc->g[h], acc->h[h], f->use, beta))
+			return 0;
+	}
+	return -EDOM;
+}
+
+static double rms_rel(const struct mrun *m, int h, const double *beta)
+{
+	double sum = 0;
+	size_t i, n = 0;
+	int k;
+
+	for (i = 0; i < m->nobs; i++) {
+		const struct obs *o = &m->obs[i];
+		double pred = 0;
+
+		if (!(o->y > 0))
+			continue;
+		for (k = 0; k < PMB_NCOEF; k++)
+			pred += beta[k] * o->x[h][k];
+		sum += (o->y - pred) * (o->y - pred) / (o->y * o->y);
+		n++;
+	}
+	return n ? sqrt(sum / (double)n) : NAN;
+}
+
+/*
+ * Relative weighting: the first pass weights each sample by 1/ns^2, the
+ * second by 1/predicted^2 from the first, so that a sample's weight does not
+ * depend on its own noise (which would bias the fit low).  Unweighted (OLS):
+ * one pass with weight 1.
+ */
+static void set_weights(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF])
+{
+	size_t i;
+	int h, k;
+
+	for (i = 0; i < m->nobs; i++) {
+		struct obs *o = &m->obs[i];
+
+		for (h = 0; h < PMB_NHYP; h++) {
+			double pred = 0;
+
+			for (k = 0; pass && k < PMB_NCOEF; k++)
+				pred += beta[h][k] * o->x[h][k];
+			if (!m->relative)
+				o->w[h] = 1;
+			else if (pass && pred > 0)
+				o->w[h] = 1 / (pred * pred);
+			else if (!pass)
+				o->w[h] = o->y > 0 ? 1 / (o->y * o->y) : 1;
+		}
+	}
+}
+
+static int fit_pass(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF],
+		    struct accum *acc)
+{
+	int h;
+
+	memset(acc, 0, sizeof(*acc));
+	set_weights(m, pass, beta);
+	for (size_t i = 0; i < m->nobs; i++)
+		accumulate(acc, &m->obs[i]);
+	symmetrize(acc);
+	for (h = 0; h < PMB_NHYP; h++)
+		if (choose_coefs(&m->fit[h], acc, h, beta[h]))
+			return pmb_err(-EDOM, "%s: the fit is singular under the '%s' hypothesis: "
+				       "a (per syscall) and b (per entry walked) cannot be told "
+				       "apart, every sample walks the same entries per syscall",
+				       m->r.dir, pmb_model_hyp_name(h));
+	return 0;
+}
+
+static int point_fit(struct mrun *m)
+{
+	double beta[PMB_NHYP][PMB_NCOEF];
+	struct accum acc;
+	int h, k, err;
+
+	err = fit_pass(m, 0, beta, &acc);
+	if (!err && m->relative)
+		err = fit_pass(m, 1, beta, &acc);
+	if (err)
+		return err;
+	for (h = 0; h < PMB_NHYP; h++) {
+		struct hypfit *f = &m->fit[h];
+
+		for (k = 0; k < PMB_NCOEF; k++)
+			f->coef[k] = (struct est){ f->use[k] ? beta[h][k] : NAN, NAN, NAN };
+		f->rms = rms_rel(m, h, beta[h]);
+	}
+	m->nsparse = (size_t)acc.n;
+	m->slope = (struct est){ acc_slope(&acc), NAN, NAN };
+	return 0;
+}
+
+static void one_resample(struct mrun *m, uint64_t *rng, size_t r)
+{
+	double beta[PMB_NCOEF];
+	struct accum acc;
+	size_t gi, k;
+	int h, c;
+
+	memset(&acc, 0, sizeof(acc));
+	for (gi = 0; gi < m->ngrp; gi++) {
+		const struct group *g = &m->grp[gi];
+
+		for (k = 0; k < g->n; k++)
+			accumulate(&acc, &m->obs[g->start + pmb_rand_below(rng, g->n)]);
+	}
+	symmetrize(&acc);
+	for (h = 0; h < PMB_NHYP; h++) {
+		struct hypfit *f = &m->fit[h];
+		int err = pmb_model_solve(acc.g[h], acc.h[h], f->use, beta);
+
+		for (c = 0; c < PMB_NCOEF; c++)
+			f->boot[c][r] = err || !f->use[c] ? NAN : beta[c];
+	}
+	m->slope_boot[r] = acc_slope(&acc);
+}
+
+/* The 2.5% and 97.5% quantiles of the finite values of v (n), into e. */
+static int boot_ci(const double *v, size_t n, struct est *e)
+{
+	double *tmp = malloc((n + 1) * sizeof(double));
+	size_t i, k = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			tmp[k++] = v[i];
+	if (k >= 2 && k * 10 >= n * 9) {
+		pmb_sort(tmp, k);
+		e->lo = pmb_quantile(tmp, k, 0.025);
+		e->hi = pmb_quantile(tmp, k, 0.975);
+	}
+	free(tmp);
+	return 0;
+}
+
+static int bootstrap(struct mrun *m, unsigned nres, uint64_t seed)
+{
+	uint64_t rng = seed;
+	size_t r;
+	int h, c, err = 0;
+
+	for (h = 0; h < PMB_NHYP; h++)
+		for (c = 0; c < PMB_NCOEF; c++)
+			if (!(m->fit[h].boot[c] = calloc(nres + 1, sizeof(double))))
+				return -ENOMEM;
+	if (!(m->slope_boot = calloc(nres + 1, sizeof(double))))
+		return -ENOMEM;
+	for (r = 0; r < nres; r++)
+		one_resample(m, &rng, r);
+	for (h = 0; h < PMB_NHYP; h++)
+		for (c = 0; c < PMB_NCOEF && !err; c++)
+			if (m->fit[h].use[c])
+				err = boot_ci(m->fit[h].boot[c], nres, &m->fit[h].coef[c]);
+	return err ? err : boot_ci(m->slope_boot, nres, &m->slope);
+}
+
+static int sparse_buckets(struct mrun *m)
+{
+	double *v = malloc((m->nsparse + 1) * sizeof(double));
+	size_t at[PMB_MODEL_BUCKETS + 1] = { 0 }, fill[PMB_MODEL_BUCKETS] = { 0 }, i;
+	int b;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < m->nobs; i++)
+		if (m->obs[i].pos >= 0)
+			m->bucket_n[m->obs[i].pos / 8]++;
+	for (b = 0; b < PMB_MODEL_BUCKETS; b++)
+		at[b + 1] = at[b] + m->bucket_n[b];
+	for (i = 0; i < m->nobs; i++) {
+		b = m->obs[i].pos / 8;
+		if (m->obs[i].pos >= 0)
+			v[at[b] + fill[b]++] = m->obs[i].y;
+	}
+	for (b = 0; b < PMB_MODEL_BUCKETS; b++) {
+		m->bucket_med[b] = NAN;
+		if (!m->bucket_n[b])
+			continue;
+		pmb_sort(v + at[b], m->bucket_n[b]);
+		m->bucket_med[b] = pmb_quantile(v + at[b], m->bucket_n[b], 0.5);
+	}
+	free(v);
+	return 0;
+}
+
+static void pick_better(struct mrun *m)
+{
+	double e = m->fit[PMB_HYP_EXACT].rms, p = m->fit[PMB_HYP_PMD].rms;
+
+	m->better = -1;
+	if (!isfinite(e) || !isfinite(p) || fabs(e - p) <= TIE_PCT / 100 * fmax(e, p))
+		return;
+	m->better = p < e ? PMB_HYP_PMD : PMB_HYP_EXACT;
+}
+
+static int check_run(const struct pmb_run *r)
+{
+	if (strcmp(r->schema, PMB_SCHEMA))
+		return pmb_err(ERR_SCHEMA, "%s: schema '%s' is not '%s': cannot model it",
+			       r->dir, r->schema, PMB_SCHEMA);
+	if (strcmp(r->status, "complete"))
+		return pmb_err(ERR_NOTDONE, "%s: run status is '%s', not 'complete': the model "
+			       "cannot be fitted from this run", r->dir,
+			       *r->status ? r->status : "(none)");
+	return 0;
+}
+
+static int model_run(struct mrun *m, const char *dir, unsigned nres, uint64_t seed)
+{
+	int err = pmb_run_load(dir, &m->r);
+
+	if (!err)
+		err = check_run(&m->r);
+	if (!err)
+		err = load_obs(m);
+	if (err)
+		return err;
+	if (!m->nobs)
+		return pmb_err(ERR_NODATA, "%s: no measured samples of a read method (dense, "
+			       "batched, sparse, uring): the model cannot be fitted from this run",
+			       m->r.dir);
+	err = point_fit(m);
+	if (!err)
+		err = bootstrap(m, nres, seed);
+	if (!err)
+		err = sparse_buckets(m);
+	pick_better(m);
+	return err == -EDOM ? ERR_NODATA : err;
+}
+
+static void mrun_free(struct mrun *m)
+{
+	int h, c;
+
+	for (h = 0; h < PMB_NHYP; h++)
+		for (c = 0; c < PMB_NCOEF; c++)
+			free(m->fit[h].boot[c]);
+	free(m->slope_boot);
+	free(m->obs);
+	free(m->grp);
+	free(m->amp);
+	pmb_run_free(&m->r);
+}
+
+/* ---- the difference DIR2 - DIR ---- */
+
+struct diff {
+	struct est d;
+	char verdict[160];
+};
+
+static int diff_est(const double *b1, const double *b2, size_t nres, double v1, double v2,
+		    struct est *d)
+{
+	double *v = malloc((nres + 1) * sizeof(double));
+	size_t i;
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < nres; i++)
+		v[i] = b2[i] - b1[i];
+	*d = (struct est){ v2 - v1, NAN, NAN };
+	err = boot_ci(v, nres, d);
+	free(v);
+	return err;
+}
+
+static void diff_verdict(struct diff *df, const char *name, const char *unit)
+{
+	const struct est *d = &df->d;
+
+	if (!isfinite(d->v))
+		snprintf(df->verdict, sizeof(df->verdict), "%s: not identifiable in one of the runs",
+			 name);
+	else if (!isfinite(d->lo))
+		snprintf(df->verdict, sizeof(df->verdict), "%s: no CI (too many singular "
+			 "resamples)", name);
+	else if (d->lo > 0 || d->hi < 0)
+		snprintf(df->verdict, sizeof(df->verdict), "%s %s by %.4g %s [%.4g, %.4g]", name,
+			 d->v > 0 ? "rises" : "falls", fabs(d->v), unit, d->lo, d->hi);
+	else
+		snprintf(df->verdict, sizeof(df->verdict), "%s: no change within noise "
+			 "(%+.4g %s [%.4g, %.4g])", name, d->v, unit, d->lo, d->hi);
+}
+
+static int model_diff(struct mrun *m1, struct mrun *m2, unsigned nres,
+		      struct diff df[PMB_NHYP][PMB_NCOEF + 1])
+{
+	int h, c, err = 0;
+
+	for (h = 0; h < PMB_NHYP && !err; h++)
+		for (c = 0; c < PMB_NCOEF && !err; c++) {
+			err = diff_est(m1->fit[h].boot[c], m2->fit[h].boot[c], nres,
+				       m1->fit[h].coef[c].v, m2->fit[h].coef[c].v, &df[h][c].d);
+			diff_verdict(&df[h][c], coef_name[c], coef_unit[c]);
+		}
+	if (!err)
+		err = diff_est(m1->slope_boot, m2->slope_boot, nres, m1->slope.v, m2->slope.v,
+			       &df[0][PMB_NCOEF].d);
+	diff_verdict(&df[0][PMB_NCOEF], "sparse slope", "ns per PMD position");
+	return err;
+}
+
+/* The hypothesis to headline a comparison with: the lower summed RMS error. */
+static int joint_better(const struct mrun *m1, const struct mrun *m2)
+{
+	double e = m1->fit[PMB_HYP_EXACT].rms + m2->fit[PMB_HYP_EXACT].rms;
+	double p = m1->fit[PMB_HYP_PMD].rms + m2->fit[PMB_HYP_PMD].rms;
+
+	return p < e ? PMB_HYP_PMD : PMB_HYP_EXACT;
+}
+
+/* ---- output ---- */
+
+static void fmt_est(const struct est *e, char *buf, size_t len)
+{
+	if (!isfinite(e->v))
+		snprintf(buf, len, "-");
+	else if (!isfinite(e->lo))
+		snprintf(buf, len, "%.4g [no CI]", e->v);
+	else
+		snprintf(buf, len, "%.4g [%.4g, %.4g]", e->v, e->lo, e->hi);
+}
+
+static const char *better_name(int b)
+{
+	return b < 0 ? "tie" : pmb_model_hyp_name(b);
+}
+
+static void print_inputs(const struct mrun *m, FILE *f)
+{
+	size_t i, excluded = m->excl_other;
+
+	fprintf(f, "%zu measured samples of dense/batched/sparse/uring in %zu series; least "
+		   "squares, %s\n", m->nobs, m->ngrp,
+		m->relative ? "each sample weighted by 1/ns^2 (relative errors)" : "unweighted (OLS)");
+	for (i = 0; i < m->nexcl; i++)
+		excluded += m->excl[i].rows;
+	if (excluded) {
+		fprintf(f, "excluded (they time no pagemap read() walk):");
+		for (i = 0; i < m->nexcl; i++)
+			fprintf(f, " %s %zu", m->excl[i].method, m->excl[i].rows);
+		if (m->excl_other)
+			fprintf(f, " other %zu", m->excl_other);
+		fprintf(f, "\n");
+	}
+	if (m->start_unknown)
+		fprintf(f, "region start: %zu case(s) without a known start_pmd_pos in cases.tsv "
+			   "are assumed to start on a 2 MiB boundary\n", m->start_unknown);
+	if (m->batch_fixed)
+		fprintf(f, "note: %zu rows had a batch that does not match their reads; used "
+			   "entries/reads\n", m->batch_fixed);
+}
+
+static void print_fits(const struct mrun *m, FILE *f)
+{
+	char buf[PMB_NCOEF][64];
+	int h, c;
+
+	fprintf(f, "%-6s %-30s %-30s %-30s %s\n", "hyp", "a ns/syscall [95% CI]",
+		"b ns/entry walked [95% CI]", "c ns/none entry [95% CI]", "RMS rel err");
+	for (h = 0; h < PMB_NHYP; h++) {
+		for (c = 0; c < PMB_NCOEF; c++)
+			fmt_est(&m->fit[h].coef[c], buf[c], sizeof(buf[c]));
+		fprintf(f, "%-6s %-30s %-30s %-30s %.2f%%\n", pmb_model_hyp_name(h), buf[0],
+			buf[1], buf[2], 100 * m->fit[h].rms);
+	}
+	for (h = 0; h < PMB_NHYP; h++)
+		if (m->fit[h].why[PMB_COEF_C])
+			fprintf(f, "c (%s): %s\n", pmb_model_hyp_name(h), m->fit[h].why[PMB_COEF_C]);
+	if (m->better < 0)
+		fprintf(f, "better fit: neither (RMS relative errors within %g%% of each other)\n",
+			TIE_PCT);
+	else
+		fprintf(f, "better fit: %s (RMS relative error %.2f%% against %.2f%%)\n",
+			pmb_model_hyp_name(m->better), 100 * m->fit[m->better].rms,
+			100 * m->fit[!m->better].rms);
+}
+
+static void print_sparse(const struct mrun *m, FILE *f)
+{
+	char buf[64];
+	int b;
+
+	fprintf(f, "walk amplification (entries walked per entry returned):\n");
+	for (size_t i = 0; i < m->namp; i++)
+		fprintf(f, "  %-8s batch %-8lld exact %8.2f   pmd %8.2f\n", m->amp[i].method,
+			m->amp[i].batch, m->amp[i].walked[0] / m->amp[i].entries,
+			m->amp[i].walked[1] / m->amp[i].entries);
+	if (!m->nsparse) {
+		fprintf(f, "sparse: no sparse reads in this run\n");
+		return;
+	}
+	fmt_est(&m->slope, buf, sizeof(buf));
+	fprintf(f, "sparse: %zu reads; slope of ns against pmd_pos: %s ns per position\n",
+		m->nsparse, buf);
+	fprintf(f, "sparse median ns per pmd_pos bucket (first position of each 8):\n");
+	for (b = 0; b < PMB_MODEL_BUCKETS; b++)
+		fprintf(f, "%s%3d:%-7.0f%s", b % 8 ? " " : "  ", b * 8, m->bucket_med[b],
+			b % 8 == 7 ? "\n" : "");
+}
+
+static void print_run(const struct mrun *m, const char *label, FILE *f)
+{
+	fprintf(f, "== %s %s (run %s, kernel %s)\n", label, m->r.dir, m->r.run_id,
+		m->r.krelease);
+	print_inputs(m, f);
+	print_fits(m, f);
+	print_sparse(m, f);
+}
+
+static void print_diff(struct diff df[PMB_NHYP][PMB_NCOEF + 1], int h, FILE *f)
+{
+	int c;
+
+	fprintf(f, "== DIR2 - DIR under the '%s' hypothesis (the better fit over both runs)\n",
+		pmb_model_hyp_name(h));
+	for (c = 0; c < PMB_NCOEF; c++)
+		fprintf(f, "  %s\n", df[h][c].verdict);
+	fprintf(f, "  %s\n", df[0][PMB_NCOEF].verdict);
+}
+
+/* A TSV row of the long table. */
+static void tsv_row(FILE *f, const char *run, const char *hyp, const char *qty, const char *key,
+		    const struct est *e, size_t n, const char *unit, const char *note)
+{
+	fprintf(f, "%s\t%s\t%s\t%s\t%.6g\t%.6g\t%.6g\t%zu\t%s\t%s\n", run, hyp, qty, key, e->v,
+		e->lo, e->hi, n, unit, note ? note : "");
+}
+
+static void tsv_run(FILE *f, const struct mrun *m, const char *run)
+{
+	char key[64];
+	size_t i;
+	int h, c;
+
+	for (h = 0; h < PMB_NHYP; h++) {
+		const struct hypfit *fit = &m->fit[h];
+		struct est rms = { fit->rms, NAN, NAN };
+
+		for (c = 0; c < PMB_NCOEF; c++)
+			tsv_row(f, run, pmb_model_hyp_name(h), coef_name[c], "-", &fit->coef[c],
+				m->nobs, coef_unit[c], fit->why[c]);
+		tsv_row(f, run, pmb_model_hyp_name(h), "rms_rel_err", "-", &rms, m->nobs,
+			"fraction", m->better == h ? "better fit" : "");
+		for (i = 0; i < m->namp; i++) {
+			struct est a = { m->amp[i].walked[h] / m->amp[i].entries, NAN, NAN };
+
+			snprintf(key, sizeof(key), "%s:%lld", m->amp[i].method, m->amp[i].batch);
+			tsv_row(f, run, pmb_model_hyp_name(h), "walk_amplification", key, &a,
+				m->amp[i].n, "entries walked per entry returned", "");
+		}
+	}
+	tsv_row(f, run, "-", "sparse_slope", "-", &m->slope, m->nsparse, "ns per PMD position",
+		"");
+	for (i = 0; i < PMB_MODEL_BUCKETS; i++) {
+		struct est b = { m->bucket_med[i], NAN, NAN };
+
+		snprintf(key, sizeof(key), "%zu-%zu", i * 8, i * 8 + 7);
+		tsv_row(f, run, "-", "sparse_median_ns", key, &b, m->bucket_n[i], "ns", "");
+	}
+}
+
+static void tsv_diff(FILE *f, struct diff df[PMB_NHYP][PMB_NCOEF + 1], int best, size_t n)
+{
+	int h, c;
+
+	for (h = 0; h < PMB_NHYP; h++)
+		for (c = 0; c < PMB_NCOEF; c++)
+			tsv_row(f, "diff", pmb_model_hyp_name(h), coef_name[c],
+				h == best ? "headline" : "-", &df[h][c].d, n, coef_unit[c],
+				df[h][c].verdict);
+	tsv_row(f, "diff", "-", "sparse_slope", "-", &df[0][PMB_NCOEF].d, n,
+		"ns per PMD position", df[0][PMB_NCOEF].verdict);
+}
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *est_json(const struct est *e)
+{
+	return json_pack("{s:o, s:o, s:o}", "value", jnum(e->v), "ci_lo", jnum(e->lo),
+			 "ci_hi", jnum(e->hi));
+}
+
+static json_t *fit_json(const struct hypfit *fit)
+{
+	json_t *o = json_pack("{s:o}", "rms_rel_err", jnum(fit->rms));
+	int c;
+
+	for (c = 0; o && c < PMB_NCOEF; c++) {
+		json_t *e = est_json(&fit->coef[c]);
+
+		if (e) {
+			json_object_set_new(e, "unit", json_string(coef_unit[c]));
+			json_object_set_new(e, "identifiable", json_boolean(fit->use[c]));
+			if (fit->why[c])
+				json_object_set_new(e, "note", json_string(fit->why[c]));
+		}
+		json_object_set_new(o, coef_name[c], e ? e : json_null());
+	}
+	return o;
+}
+
+static json_t *amp_json(const struct mrun *m)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < m->namp; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:f, s:f}",
+			"method", m->amp[i].method, "batch", (json_int_t)m->amp[i].batch,
+			"samples", (json_int_t)m->amp[i].n,
+			"exact", m->amp[i].walked[0] / m->amp[i].entries,
+			"pmd", m->amp[i].walked[1] / m->amp[i].entries));
+	return a;
+}
+
+static json_t *sparse_json(const struct mrun *m)
+{
+	json_t *b = json_array();
+	int i;
+
+	for (i = 0; b && i < PMB_MODEL_BUCKETS; i++)
+		json_array_append_new(b, json_pack("{s:i, s:i, s:I, s:o}", "pos_lo", i * 8,
+			"pos_hi", i * 8 + 7, "n", (json_int_t)m->bucket_n[i],
+			"median_ns", jnum(m->bucket_med[i])));
+	return json_pack("{s:I, s:o, s:o}", "reads", (json_int_t)m->nsparse,
+			 "slope_ns_per_pos", est_json(&m->slope), "buckets", b);
+}
+
+static json_t *excl_json(const struct mrun *m)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < m->nexcl; i++)
+		json_object_set_new(o, m->excl[i].method, json_integer((json_int_t)m->excl[i].rows));
+	return o;
+}
+
+static json_t *run_json(const struct mrun *m)
+{
+	json_t *fits = json_object();
+	int h;
+
+	for (h = 0; fits && h < PMB_NHYP; h++)
+		json_object_set_new(fits, pmb_model_hyp_name(h), fit_json(&m->fit[h]));
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:o, s:s, s:o, s:o}",
+			 "dir", m->r.dir, "run_id", m->r.run_id, "kernel_release", m->r.krelease,
+			 "kernel_version", m->r.kversion, "samples", (json_int_t)m->nobs,
+			 "series", (json_int_t)m->ngrp, "excluded_rows", excl_json(m),
+			 "cases_start_assumed_aligned", (json_int_t)m->start_unknown,
+			 "fits", fits, "better_fit", better_name(m->better),
+			 "walk_amplification", amp_json(m), "sparse", sparse_json(m));
+}
+
+static json_t *diff_json(struct diff df[PMB_NHYP][PMB_NCOEF + 1], int best)
+{
+	json_t *o = json_pack("{s:s}", "headline_hypothesis", pmb_model_hyp_name(best));
+	int h, c;
+
+	for (h = 0; o && h < PMB_NHYP; h++) {
+		json_t *hj = json_object();
+
+		for (c = 0; hj && c < PMB_NCOEF; c++) {
+			json_t *e = est_json(&df[h][c].d);
+
+			if (e)
+				json_object_set_new(e, "verdict", json_string(df[h][c].verdict));
+			json_object_set_new(hj, coef_name[c], e ? e : json_null());
+		}
+		json_object_set_new(o, pmb_model_hyp_name(h), hj ? hj : json_null());
+	}
+	if (o) {
+		json_t *e = est_json(&df[0][PMB_NCOEF].d);
+
+		if (e)
+			json_object_set_new(e, "verdict", json_string(df[0][PMB_NCOEF].verdict));
+		json_object_set_new(o, "sparse_slope", e ? e : json_null());
+	}
+	return o;
+}
+
+/* Create prefix.tsv and prefix.json, else prefix-2.*, ...: never an existing file. */
+static int open_outputs(const char *prefix, char *tsv, char *js, size_t len, FILE **ft,
+			FILE **fj)
+{
+	int i, a, b;
+
+	for (i = 1; i < 1000; i++) {
+		const char *sfx = i == 1 ? "" : "-";
+		char num[16] = "";
+
+		if (i > 1)
+			snprintf(num, sizeof(num), "%d", i);
+		snprintf(tsv, len, "%s%s%s.tsv", prefix, sfx, num);
+		snprintf(js, len, "%s%s%s.json", prefix, sfx, num);
+		a = open(tsv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (a < 0 && errno == EEXIST)
+			continue;
+		if (a < 0)
+			return pmb_err(-errno, "%s", tsv);
+		b = open(js, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (b < 0) {
+			int e = errno;
+
+			close(a);
+			unlink(tsv);
+			if (e == EEXIST)
+				continue;
+			return pmb_err(-e, "%s", js);
+		}
+		*ft = fdopen(a, "w");
+		*fj = fdopen(b, "w");
+		if (!*ft || !*fj)
+			return pmb_err(-ENOMEM, "%s", tsv);
+		return 0;
+	}
+	return pmb_err(-EEXIST, "%s.tsv", prefix);
+}
+
+struct model_opts {
+	const char *dir[2], *out;
+	uint64_t seed;
+	unsigned resamples;
+	int ndirs;
+	bool relative;
+};
+
+static int close_out(FILE *f, const char *path)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) || bad)
+		return pmb_err(-EIO, "writing %s", path);
+	return 0;
+}
+
+static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
+			 struct diff df[PMB_NHYP][PMB_NCOEF + 1], int best)
+{
+	static const char *const label[2] = { "DIR", "DIR2" };
+	char prefix[4096], tsv[4200], js[4200];
+	json_t *root, *runs = json_array();
+	FILE *ft = NULL, *fj = NULL;
+	int i, err;
+
+	if (o->out) {
+		snprintf(prefix, sizeof(prefix), "%s", o->out);
+	} else if (nrun == 1) {
+		snprintf(prefix, sizeof(prefix), "%s/model", m[0].r.dir);
+	} else {
+		const char *base = strrchr(m[0].r.dir, '/');
+
+		snprintf(prefix, sizeof(prefix), "%s/model-vs-%s", m[1].r.dir,
+			 base ? base + 1 : m[0].r.dir);
+	}
+	err = open_outputs(prefix, tsv, js, sizeof(tsv), &ft, &fj);
+	if (err) {
+		if (ft)
+			fclose(ft);
+		if (fj)
+			fclose(fj);
+		json_decref(runs);
+		return err;
+	}
+	fprintf(ft, "# pagemap-bench model v1\nrun\thypothesis\tquantity\tkey\tvalue\tci_lo\t"
+		    "ci_hi\tn\tunit\tnote\n");
+	for (i = 0; i < nrun; i++) {
+		tsv_run(ft, &m[i], label[i]);
+		json_array_append_new(runs, run_json(&m[i]));
+	}
+	if (nrun == 2)
+		tsv_diff(ft, df, best, o->resamples);
+	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o}", "schema", PMB_MODEL_SCHEMA,
+			 "seed", (json_int_t)o->seed, "resamples", (json_int_t)o->resamples,
+			 "weight", o->relative ? "relative" : "ols",
+			 "model", "ns = a*syscalls + b*entries_walked + c*none_entries_walked_in_shmem",
+			 "runs", runs, "diff", nrun == 2 ? diff_json(df, best) : json_null());
+	if (!root || json_dumpf(root, fj, JSON_INDENT(1) | JSON_SORT_KEYS))
+		err = pmb_err(-EIO, "writing %s", js);
+	json_decref(root);
+	err = close_out(ft, tsv) ?: err;
+	err = close_out(fj, js) ?: err;
+	if (!err)
+		printf("Wrote %s and %s\n", tsv, js);
+	return err;
+}
+
+static void model_usage(FILE *f)
+{
+	fprintf(f, "usage: pmbench model DIR [DIR2] [--out FILE_PREFIX] [--seed S] "
+		   "[--resamples N]\n"
+		   "  Fit ns = a*syscalls + b*entries_walked + c*none_entries_walked_in_shmem to the\n"
+		   "  measured samples of the read methods (dense, batched, sparse, uring; swapin,\n"
+		   "  userspace and scan-ioctl are excluded) under two hypotheses of how far a read\n"
+		   "  walks: 'exact' (L entries) and 'pmd' (to the end of the last entry's 2 MiB\n"
+		   "  block). Bootstrap 95%% CIs, the sparse cost against pmd_pos, the walk\n"
+		   "  amplification; with DIR2, DIR2 - DIR per coefficient with a verdict.\n"
+		   "  Writes PREFIX.tsv and PREFIX.json (default DIR/model, with DIR2\n"
+		   "  DIR2/model-vs-<DIR name>; -2, -3... rather than overwrite). docs/model.md.\n"
+		   "  --seed S         bootstrap seed (default 1)\n"
+		   "  --resamples N    bootstrap resamples, 10..100000 (default %d)\n"
+		   "  --weight W       relative (default: each sample weighted by 1/ns^2, the fit\n"
+		   "                   minimizes relative error) or ols (unweighted)\n"
+		   "exit: 0 done, 3 harness error, 64 bad input (missing run, schema),\n"
+		   "      77 the model cannot be fitted from a run (no samples, singular, incomplete)\n",
+		PMB_MODEL_RESAMPLES);
+}
+
+static int parse_opts(int argc, char **argv, struct model_opts *o)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "resamples", required_argument, NULL, 'r' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c;
+
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->out = optarg;
+			break;
+		case 's':
+			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &o->seed))
+				return pmb_err(-EINVAL, "--seed '%s': expected an integer", optarg);
+			break;
+		case 'r':
+			if (pmb_parse_u64(optarg, 10, 100000, &v))
+				return pmb_err(-EINVAL, "--resamples '%s': expected 10 to 100000",
+					       optarg);
+			o->resamples = (unsigned)v;
+			break;
+		case 'w':
+			if (strcmp(optarg, "ols") && strcmp(optarg, "relative"))
+				return pmb_err(-EINVAL, "--weight '%s': expected ols or relative",
+					       optarg);
+			o->relative = !strcmp(optarg, "relative");
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	o->ndirs = argc - optind;
+	if (o->ndirs < 1 || o->ndirs > 2)
+		return pmb_err(-EINVAL, "expected DIR or DIR DIR2 (got %d arguments)", o->ndirs);
+	o->dir[0] = argv[optind];
+	o->dir[1] = o->ndirs == 2 ? argv[optind + 1] : NULL;
+	return 0;
+}
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return PMB_EXIT_PASS;
+	case ERR_NODATA:
+	case ERR_NOTDONE:
+		return PMB_EXIT_SKIP;
+	case ERR_SCHEMA:
+	case -EINVAL:
+	case -ENOENT:
+	case -ENOTDIR:
+	case -EISDIR:
+		return PMB_EXIT_USAGE;
+	default:
+		return PMB_EXIT_ERROR;
+	}
+}
+
+int cmd_model(int argc, char **argv)
+{
+	struct model_opts o = { .seed = 1, .resamples = PMB_MODEL_RESAMPLES, .relative = true };
+	static struct diff df[PMB_NHYP][PMB_NCOEF + 1];
+	struct mrun m[2];
+	int i, err = 0, best = PMB_HYP_EXACT;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		model_usage(stdout);
+		return PMB_EXIT_PASS;
+	}
+	if (parse_opts(argc, argv, &o)) {
+		model_usage(stderr);
+		return PMB_EXIT_USAGE;
+	}
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < o.ndirs && !err; i++) {
+		m[i].relative = o.relative;
+		err = model_run(&m[i], o.dir[i], o.resamples,
+				o.seed ^ (UINT64_C(0x6d6f64656c000000) * (uint64_t)(i + 1)));
+	}
+	if (!err && o.ndirs == 2) {
+		err = model_diff(&m[0], &m[1], o.resamples, df);
+		best = joint_better(&m[0], &m[1]);
+	}
+	if (!err) {
+		for (i = 0; i < o.ndirs; i++)
+			print_run(&m[i], i ? "DIR2" : "DIR", stdout);
+		if (o.ndirs == 2)
+			print_diff(df, best, stdout);
+		err = write_outputs(&o, m, o.ndirs, df, best);
+	}
+	for (i = 0; i < 2; i++)
+		mrun_free(&m[i]);
+	if (err == -ENOMEM)
+		pmb_err(err, "model");
+	return exit_code(err);
+}
