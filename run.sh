@@ -10,7 +10,11 @@ BIN=$TOP/build/bin
 PMBENCH=$BIN/pmbench
 RESULTS=${PMB_RESULTS:-$TOP/results}
 export PMB_PLOTS_DIR=$TOP/plots
-export PMB_CACHE=${PMB_CACHE:-$TOP/.cache}
+# Kernel images are cached once per machine (root), so a fresh clone reuses them.
+if [ -z "${PMB_CACHE:-}" ]; then
+	if [ "$(id -u)" = 0 ]; then PMB_CACHE=/var/cache/pagemap-bench; else PMB_CACHE=$TOP/.cache; fi
+fi
+export PMB_CACHE
 
 # Debian 12 packages the project needs to build, test, plot and boot kernels.
 PACKAGES="build-essential libjansson-dev liburing-dev gnuplot-nox python3-pytest

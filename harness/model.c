@@ -26,6 +26,13 @@
 #define ERR_NODATA	(-ENODATA)	/* nothing to fit: cannot run */
 #define ERR_NOTDONE	(-EBUSY)	/* run not complete: cannot run */
 #define TIE_PCT		5.0		/* RMS errors closer than this: no better fit */
+#define HUBER_K		1.345		/* robust: full weight within K robust SDs */
+#define PASSES_RELATIVE	3
+#define PASSES_ROBUST	8
+
+/* How samples are weighted in the least squares (docs/model.md). */
+enum weighting { W_OLS, W_RELATIVE, W_ROBUST };
+static const char *const weight_name[] = { "ols", "relative", "robust" };
 
 static const char *const coef_name[PMB_NCOEF] = { "a", "b", "c" };
 static const char *const coef_unit[PMB_NCOEF] = {
@@ -153,6 +160,8 @@ struct hypfit {
 	const char *why[PMB_NCOEF];	/* why a coefficient cannot be fitted */
 	struct est coef[PMB_NCOEF];
 	double rms;			/* RMS relative error of the point fit */
+	double mare;			/* median absolute relative error */
+	size_t downweighted;		/* robust: samples given less than full weight */
 	double *boot[PMB_NCOEF];	/* one value per resample, NAN when singular */
 };
 
@@ -182,7 +191,8 @@ struct mrun {
 	double bucket_med[PMB_MODEL_BUCKETS];
 	size_t bucket_n[PMB_MODEL_BUCKETS];
 	uint64_t memo_key[3], memo_val;	/* the last pmd pass walk */
-	bool relative;			/* weight samples by 1/ns^2 */
+	enum weighting weight;
+	double *gmed;			/* median ns of each group */
 };
 
 static int parse_ll(const char *s, long long *out)
@@ -206,16 +216,10 @@ static bool is_read_method(const char *m)
 	return false;
 }
 
-/* thp-shmem is shmem too, though rundata's list does not say so. */
-static bool kind_is_shmem(const char *kind)
-{
-	return pmb_kind_is_shmem(kind) || !strcmp(kind, "thp-shmem");
-}
-
 /* The fraction of a case's pages whose PTE is none in a shmem VMA. */
 static double none_frac(const struct pmb_rcase *c)
 {
-	if (!kind_is_shmem(c->kind) || c->pages <= 0)
+	if (!pmb_kind_is_shmem(c->kind) || c->pages <= 0)
 		return 0;
 	return (double)(c->true_n[PMS_NONE] + c->true_n[PMS_SWAPPED]) / (double)c->pages;
 }
@@ -397,6 +401,28 @@ static int parse_row(const struct pmb_tsv *t, size_t row, const int *ix, long lo
 	return 0;
 }
 
+static int group_medians(struct mrun *m)
+{
+	double *v = malloc((m->nobs + 1) * sizeof(double));
+	size_t i, k;
+
+	m->gmed = calloc(m->ngrp + 1, sizeof(double));
+	if (!v || !m->gmed) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->ngrp; i++) {
+		const struct group *g = &m->grp[i];
+
+		for (k = 0; k < g->n; k++)
+			v[k] = m->obs[g->start + k].y;
+		pmb_sort(v, g->n);
+		m->gmed[i] = g->n ? pmb_quantile(v, g->n, 0.5) : 0;
+	}
+	free(v);
+	return 0;
+}
+
 /* Put each group's observations next to each other (a counting sort). */
 static int sort_by_group(struct mrun *m)
 {
@@ -417,7 +443,7 @@ static int sort_by_group(struct mrun *m)
 	}
 	free(m->obs);
 	m->obs = sorted;
-	return 0;
+	return group_medians(m);
 }
 
 static int load_obs(struct mrun *m)
@@ -519,6 +545,59 @@ static int choose_coefs(struct hypfit *f, const struct accum *acc, int h, double
 	return -EDOM;
 }
 
+static double pred_of(const struct obs *o, int h, const double *beta)
+{
+	double pred = 0;
+	int k;
+
+	for (k = 0; k < PMB_NCOEF; k++)
+		pred += beta[k] * o->x[h][k];
+	return pred;
+}
+
+/* Relative residuals of every sample under h, into r (nobs); NAN if predicted <= 0. */
+static void rel_resid(const struct mrun *m, int h, const double *beta, double *r)
+{
+	size_t i;
+
+	for (i = 0; i < m->nobs; i++) {
+		double pred = pred_of(&m->obs[i], h, beta);
+
+		r[i] = pred > 0 ? (m->obs[i].y - pred) / pred : NAN;
+	}
+}
+
+/* Median of |v| over its finite values (v is reordered). */
+static double median_abs(double *v, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[k++] = fabs(v[i]);
+	if (!k)
+		return NAN;
+	pmb_sort(v, k);
+	return pmb_quantile(v, k, 0.5);
+}
+
+static double mare(const struct mrun *m, int h, const double *beta)
+{
+	double *r = malloc((m->nobs + 1) * sizeof(double)), v;
+	size_t i;
+
+	if (!r)
+		return NAN;
+	for (i = 0; i < m->nobs; i++) {
+		double pred = pred_of(&m->obs[i], h, beta);
+
+		r[i] = m->obs[i].y > 0 ? (m->obs[i].y - pred) / m->obs[i].y : NAN;
+	}
+	v = median_abs(r, m->nobs);
+	free(r);
+	return v;
+}
+
 static double rms_rel(const struct mrun *m, int h, const double *beta)
 {
 	double sum = 0;
@@ -539,33 +618,61 @@ static double rms_rel(const struct mrun *m, int h, const double *beta)
 	return n ? sqrt(sum / (double)n) : NAN;
 }
 
-/*
- * Relative weighting: the first pass weights each sample by 1/ns^2, the
- * second by 1/predicted^2 from the first, so that a sample's weight does not
- * depend on its own noise (which would bias the fit low).  Unweighted (OLS):
- * one pass with weight 1.
- */
-static void set_weights(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF])
+/* One sample's weight; beta NULL in the first pass. */
+static double obs_weight(struct mrun *m, const struct obs *o, int h, const double *beta,
+			 double r, double cut)
 {
-	size_t i;
-	int h, k;
+	double g = m->gmed[o->grp], pred, w;
 
-	for (i = 0; i < m->nobs; i++) {
-		struct obs *o = &m->obs[i];
-
-		for (h = 0; h < PMB_NHYP; h++) {
-			double pred = 0;
-
-			for (k = 0; pass && k < PMB_NCOEF; k++)
-				pred += beta[h][k] * o->x[h][k];
-			if (!m->relative)
-				o->w[h] = 1;
-			else if (pass && pred > 0)
-				o->w[h] = 1 / (pred * pred);
-			else if (!pass)
-				o->w[h] = o->y > 0 ? 1 / (o->y * o->y) : 1;
-		}
+	if (m->weight == W_OLS)
+		return 1;
+	if (!beta || !isfinite(r))
+		return g > 0 ? 1 / (g * g) : 1;
+	pred = pred_of(o, h, beta);
+	w = 1 / (pred * pred);
+	if (cut > 0 && fabs(r) > cut) {
+		w *= cut / fabs(r);
+		m->fit[h].downweighted++;
 	}
+	return w;
+}
+
+/*
+ * Weights for pass `pass` of the fit.  ols: 1.  relative: first 1/median^2
+ * of the sample's series, then 1/predicted^2 from the previous pass, so that
+ * no weight depends on its own sample's noise.  robust: as relative, times
+ * Huber's weight of the relative residual (outliers count less, none is
+ * dropped).
+ */
+static int set_weights(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF])
+{
+	double *r = malloc((m->nobs + 1) * sizeof(double)), *tmp;
+	size_t i;
+	int h;
+
+	tmp = malloc((m->nobs + 1) * sizeof(double));
+	if (!r || !tmp) {
+		free(r);
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (h = 0; h < PMB_NHYP; h++) {
+		double cut = INFINITY;
+
+		if (pass)
+			rel_resid(m, h, beta[h], r);
+		if (pass && m->weight == W_ROBUST) {
+			memcpy(tmp, r, m->nobs * sizeof(double));
+			cut = HUBER_K * 1.4826 * median_abs(tmp, m->nobs);
+		}
+		m->fit[h].downweighted = 0;
+		for (i = 0; i < m->nobs; i++)
+			m->obs[i].w[h] = obs_weight(m, &m->obs[i], h, pass ? beta[h] : NULL,
+						    pass ? r[i] : NAN, cut);
+	}
+	free(r);
+	free(tmp);
+	return 0;
 }
 
 static int fit_pass(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF],
@@ -574,7 +681,8 @@ static int fit_pass(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF],
 	int h;
 
 	memset(acc, 0, sizeof(*acc));
-	set_weights(m, pass, beta);
+	if (set_weights(m, pass, beta))
+		return -ENOMEM;
 	for (size_t i = 0; i < m->nobs; i++)
 		accumulate(acc, &m->obs[i]);
 	symmetrize(acc);
@@ -591,11 +699,13 @@ static int point_fit(struct mrun *m)
 {
 	double beta[PMB_NHYP][PMB_NCOEF];
 	struct accum acc;
-	int h, k, err;
+	int h, k, err, passes;
 
-	err = fit_pass(m, 0, beta, &acc);
-	if (!err && m->relative)
-		err = fit_pass(m, 1, beta, &acc);
+	passes = m->weight == W_ROBUST ? PASSES_ROBUST :
+		 m->weight == W_RELATIVE ? PASSES_RELATIVE : 1;
+
+	for (k = 0, err = 0; k < passes && !err; k++)
+		err = fit_pass(m, k, beta, &acc);
 	if (err)
 		return err;
 	for (h = 0; h < PMB_NHYP; h++) {
@@ -604,6 +714,7 @@ static int point_fit(struct mrun *m)
 		for (k = 0; k < PMB_NCOEF; k++)
 			f->coef[k] = (struct est){ f->use[k] ? beta[h][k] : NAN, NAN, NAN };
 		f->rms = rms_rel(m, h, beta[h]);
+		f->mare = mare(m, h, beta[h]);
 	}
 	m->nsparse = (size_t)acc.n;
 	m->slope = (struct est){ acc_slope(&acc), NAN, NAN };
@@ -759,6 +870,7 @@ static void mrun_free(struct mrun *m)
 			free(m->fit[h].boot[c]);
 	free(m->slope_boot);
 	free(m->obs);
+	free(m->gmed);
 	free(m->grp);
 	free(m->amp);
 	pmb_run_free(&m->r);
@@ -856,7 +968,9 @@ static void print_inputs(const struct mrun *m, FILE *f)
 
 	fprintf(f, "%zu measured samples of dense/batched/sparse/uring in %zu series; least "
 		   "squares, %s\n", m->nobs, m->ngrp,
-		m->relative ? "each sample weighted by 1/ns^2 (relative errors)" : "unweighted (OLS)");
+		m->weight == W_OLS ? "unweighted (OLS)" : m->weight == W_RELATIVE ?
+		"weighted by 1/predicted^2 (relative errors)" :
+		"weighted by 1/predicted^2 and Huber's weight of the relative residual (robust)");
 	for (i = 0; i < m->nexcl; i++)
 		excluded += m->excl[i].rows;
 	if (excluded) {
@@ -880,14 +994,19 @@ static void print_fits(const struct mrun *m, FILE *f)
 	char buf[PMB_NCOEF][64];
 	int h, c;
 
-	fprintf(f, "%-6s %-30s %-30s %-30s %s\n", "hyp", "a ns/syscall [95% CI]",
-		"b ns/entry walked [95% CI]", "c ns/none entry [95% CI]", "RMS rel err");
+	fprintf(f, "%-6s %-28s %-28s %-28s %s\n", "hyp", "a ns/syscall [95% CI]",
+		"b ns/entry walked [95% CI]", "c ns/none entry [95% CI]",
+		"RMS rel err (median)");
 	for (h = 0; h < PMB_NHYP; h++) {
 		for (c = 0; c < PMB_NCOEF; c++)
 			fmt_est(&m->fit[h].coef[c], buf[c], sizeof(buf[c]));
-		fprintf(f, "%-6s %-30s %-30s %-30s %.2f%%\n", pmb_model_hyp_name(h), buf[0],
-			buf[1], buf[2], 100 * m->fit[h].rms);
+		fprintf(f, "%-6s %-28s %-28s %-28s %.2f%% (%.2f%%)\n", pmb_model_hyp_name(h),
+			buf[0], buf[1], buf[2], 100 * m->fit[h].rms, 100 * m->fit[h].mare);
 	}
+	for (h = 0; h < PMB_NHYP; h++)
+		if (m->fit[h].downweighted)
+			fprintf(f, "%s: %zu of %zu samples downweighted as outliers\n",
+				pmb_model_hyp_name(h), m->fit[h].downweighted, m->nobs);
 	for (h = 0; h < PMB_NHYP; h++)
 		if (m->fit[h].why[PMB_COEF_C])
 			fprintf(f, "c (%s): %s\n", pmb_model_hyp_name(h), m->fit[h].why[PMB_COEF_C]);
@@ -959,13 +1078,18 @@ static void tsv_run(FILE *f, const struct mrun *m, const char *run)
 
 	for (h = 0; h < PMB_NHYP; h++) {
 		const struct hypfit *fit = &m->fit[h];
-		struct est rms = { fit->rms, NAN, NAN };
+		struct est rms = { fit->rms, NAN, NAN }, mre = { fit->mare, NAN, NAN };
+		struct est dw = { (double)fit->downweighted, NAN, NAN };
 
 		for (c = 0; c < PMB_NCOEF; c++)
 			tsv_row(f, run, pmb_model_hyp_name(h), coef_name[c], "-", &fit->coef[c],
 				m->nobs, coef_unit[c], fit->why[c]);
 		tsv_row(f, run, pmb_model_hyp_name(h), "rms_rel_err", "-", &rms, m->nobs,
 			"fraction", m->better == h ? "better fit" : "");
+		tsv_row(f, run, pmb_model_hyp_name(h), "median_abs_rel_err", "-", &mre, m->nobs,
+			"fraction", "");
+		tsv_row(f, run, pmb_model_hyp_name(h), "downweighted", "-", &dw, m->nobs,
+			"samples", "robust weighting: outliers given less than full weight");
 		for (i = 0; i < m->namp; i++) {
 			struct est a = { m->amp[i].walked[h] / m->amp[i].entries, NAN, NAN };
 
@@ -1010,7 +1134,9 @@ static json_t *est_json(const struct est *e)
 
 static json_t *fit_json(const struct hypfit *fit)
 {
-	json_t *o = json_pack("{s:o}", "rms_rel_err", jnum(fit->rms));
+	json_t *o = json_pack("{s:o, s:o, s:I}", "rms_rel_err", jnum(fit->rms),
+			      "median_abs_rel_err", jnum(fit->mare),
+			      "downweighted", (json_int_t)fit->downweighted);
 	int c;
 
 	for (c = 0; o && c < PMB_NCOEF; c++) {
@@ -1150,7 +1276,7 @@ struct model_opts {
 	uint64_t seed;
 	unsigned resamples;
 	int ndirs;
-	bool relative;
+	enum weighting weight;
 };
 
 static int close_out(FILE *f, const char *path)
@@ -1200,7 +1326,7 @@ static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 		tsv_diff(ft, df, best, o->resamples);
 	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o}", "schema", PMB_MODEL_SCHEMA,
 			 "seed", (json_int_t)o->seed, "resamples", (json_int_t)o->resamples,
-			 "weight", o->relative ? "relative" : "ols",
+			 "weight", weight_name[o->weight],
 			 "model", "ns = a*syscalls + b*entries_walked + c*none_entries_walked_in_shmem",
 			 "runs", runs, "diff", nrun == 2 ? diff_json(df, best) : json_null());
 	if (!root || json_dumpf(root, fj, JSON_INDENT(1) | JSON_SORT_KEYS))
@@ -1227,8 +1353,8 @@ static void model_usage(FILE *f)
 		   "  DIR2/model-vs-<DIR name>; -2, -3... rather than overwrite). docs/model.md.\n"
 		   "  --seed S         bootstrap seed (default 1)\n"
 		   "  --resamples N    bootstrap resamples, 10..100000 (default %d)\n"
-		   "  --weight W       relative (default: each sample weighted by 1/ns^2, the fit\n"
-		   "                   minimizes relative error) or ols (unweighted)\n"
+		   "  --weight W       robust (default): relative errors, outliers downweighted\n"
+		   "                   (Huber); relative: relative errors; ols: unweighted\n"
 		   "exit: 0 done, 3 harness error, 64 bad input (missing run, schema),\n"
 		   "      77 the model cannot be fitted from a run (no samples, singular, incomplete)\n",
 		PMB_MODEL_RESAMPLES);
@@ -1264,10 +1390,12 @@ static int parse_opts(int argc, char **argv, struct model_opts *o)
 			o->resamples = (unsigned)v;
 			break;
 		case 'w':
-			if (strcmp(optarg, "ols") && strcmp(optarg, "relative"))
-				return pmb_err(-EINVAL, "--weight '%s': expected ols or relative",
-					       optarg);
-			o->relative = !strcmp(optarg, "relative");
+			for (v = 0; v < 3 && strcmp(optarg, weight_name[v]); v++)
+				;
+			if (v == 3)
+				return pmb_err(-EINVAL, "--weight '%s': expected ols, relative or "
+					       "robust", optarg);
+			o->weight = (enum weighting)v;
 			break;
 		default:
 			return -EINVAL;
@@ -1302,7 +1430,7 @@ static int exit_code(int err)
 
 int cmd_model(int argc, char **argv)
 {
-	struct model_opts o = { .seed = 1, .resamples = PMB_MODEL_RESAMPLES, .relative = true };
+	struct model_opts o = { .seed = 1, .resamples = PMB_MODEL_RESAMPLES, .weight = W_ROBUST };
 	static struct diff df[PMB_NHYP][PMB_NCOEF + 1];
 	struct mrun m[2];
 	int i, err = 0, best = PMB_HYP_EXACT;
@@ -1317,7 +1445,7 @@ int cmd_model(int argc, char **argv)
 	}
 	memset(m, 0, sizeof(m));
 	for (i = 0; i < o.ndirs && !err; i++) {
-		m[i].relative = o.relative;
+		m[i].weight = o.weight;
 		err = model_run(&m[i], o.dir[i], o.resamples,
 				o.seed ^ (UINT64_C(0x6d6f64656c000000) * (uint64_t)(i + 1)));
 	}

@@ -473,14 +473,14 @@ void pmb_run_free(struct pmb_run *r)
 
 int pmb_kind_is_shmem(const char *kind)
 {
-	static const char *const shmem[] = { "memfd", "shared-anon", "sysv-shm", "shm", "tmpfs" };
+	/* The kinds pmwork has whose pages live in a shmem file (workloads/kind_*.c). */
+	static const char *const shmem[] = { "memfd", "shared-anon", "sysv-shm", "thp-shmem", "tmpfs" };
 	size_t i;
 
 	for (i = 0; i < sizeof(shmem) / sizeof(shmem[0]); i++)
 		if (!strcmp(kind, shmem[i]))
 			return 1;
-	return !strncmp(kind, "shmem", 5) || !strncmp(kind, "tmpfs-", 6) ||
-	       !strncmp(kind, "memfd-", 6);
+	return 0;
 }
 
 const char *pmb_case_state(const struct pmb_rcase *c)

@@ -39,7 +39,8 @@ print its path.  A second call with the same inputs prints the cached path.
 
   --source TARBALL|DIR  kernel source (default /usr/src/linux-source-6.1.tar.xz)
   --patches DIR|none    apply DIR/*.patch in name order (default none: stock)
-  --cache DIR           cache directory (default \$PMB_CACHE or <repo>/.cache)
+  --cache DIR           cache directory (default \$PMB_CACHE, else /var/cache/pagemap-bench
+                        as root, else <repo>/.cache)
   --jobs N              make -j N (default 2)
   --print-key           print the cache key and exit without building
 EOF
@@ -47,6 +48,8 @@ EOF
 
 SOURCE=/usr/src/linux-source-6.1.tar.xz
 PATCHES=none
+# One cache per machine for root, so that every clone (and every CI run) reuses the images.
+if [ -z "${PMB_CACHE:-}" ] && [ "$(id -u)" = 0 ]; then PMB_CACHE=/var/cache/pagemap-bench; fi
 CACHE=${PMB_CACHE:-$REPO/.cache}
 JOBS=2
 PRINT_KEY=0

@@ -7,6 +7,7 @@ with distributions whose truth is known.  Usable as a module or a script:
     python3 tests/synth.py OUTDIR [--seed S] [--shift 1.1] [--release 6.1.0]
 """
 import argparse
+import functools
 import json
 import math
 import random
@@ -82,7 +83,7 @@ def _tsv(path, table, cols, rows):
 
 
 def _case_row(c, seed):
-    row = {"case": c["id"], "kind": c["kind"], "swapout": c["swapout"], "pages": c["pages"],
+    row = {"start_pmd_pos": c.get("start_pmd_pos", -1),"case": c["id"], "kind": c["kind"], "swapout": c["swapout"], "pages": c["pages"],
            "dirty_pct": c["dirty"], "swapped_pct": c["swapped"], "layout": "seq",
            "seed": seed, "verdict": c["verdict"], "reason": c["reason"],
            "true_none": c["truth"]["none"], "true_present": c["truth"]["present"],
@@ -133,15 +134,18 @@ def _summary_row(c, key, vals):
 
 def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
               release="6.1.0-stock", version="#1 SMP PREEMPT_DYNAMIC", status="complete",
-              schema="pagemap-bench/1", config_hash="sha256:stock"):
-    """Write a run directory at path and return its Path."""
+              schema="pagemap-bench/1", config_hash="sha256:stock", sampler=None):
+    """Write a run directory at path and return its Path.
+
+    sampler(case, rng, n, warmup, sigma) -> (sample rows, {series key: values})
+    replaces the default lognormal samples (see model_sampler)."""
     path = Path(path)
     path.mkdir(parents=True)
     cases = cases if cases is not None else default_cases()
     rng = random.Random(seed)
     samples, summary = [], []
     for c in cases:
-        rows, values = _samples(c, rng, n, warmup, sigma)
+        rows, values = (sampler or _samples)(c, rng, n, warmup, sigma)
         samples += rows
         summary += [_summary_row(c, k, v) for k, v in values.items() if v]
     run_id = run_id or f"20261126T0300{seed % 100:02d}Z-{release}"
@@ -169,10 +173,70 @@ def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
                    "seed": seed, "cpu": 1},
     }
     (path / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-    _tsv(path / "cases.tsv", "cases", CASE_COLS, [_case_row(c, seed) for c in cases])
+    case_cols = CASE_COLS + (["start_pmd_pos"] if any("start_pmd_pos" in c for c in cases)
+                             else [])
+    _tsv(path / "cases.tsv", "cases", case_cols, [_case_row(c, seed) for c in cases])
     _tsv(path / "samples.tsv", "samples", SAMPLE_COLS, samples)
     _tsv(path / "summary.tsv", "summary", SUMMARY_COLS, summary)
     return path
+
+
+# ---- samples from a known cost model (docs/model.md) ----
+
+PMD_PAGES = 512
+SHMEM_KINDS = ("memfd", "shared-anon", "tmpfs", "sysv-shm", "thp-shmem")
+
+
+@functools.lru_cache(maxsize=None)
+def walked(hyp, pos, n, batch):
+    """Entries walked by reads of batch entries over n entries from PMD position pos."""
+    if hyp == "exact":
+        return n
+    total = 0
+    for i in range(0, n, batch):
+        length = min(batch, n - i)
+        v = (pos + i) % PMD_PAGES
+        total += -(-(v + length) // PMD_PAGES) * PMD_PAGES - v
+    return total
+
+
+def none_frac(c):
+    """Fraction of a case's pages that are none PTEs in shmem (untouched or swapped)."""
+    if c["kind"] not in SHMEM_KINDS:
+        return 0.0
+    return (c["truth"]["none"] + c["truth"]["swapped"]) / c["pages"]
+
+
+def model_sampler(a, b, c, hyp="exact", n_sparse=None):
+    """A write_run sampler whose ns come from ns = a*reads + b*walked + c*walked*f under
+    hypothesis hyp ("exact" or "pmd"), times seeded lognormal noise; n_sparse sparse
+    reads per sparse series (default: n)."""
+    def sampler(case, rng, n, warmup, sigma):
+        rows, values = [], {}
+        f = none_frac(case)
+        start = max(case.get("start_pmd_pos", 0), 0)
+        for si, (method, batch, qd) in enumerate(case["series"]):
+            sparse = method == "sparse"
+            bt = 1 if sparse else (batch or case["pages"])
+            vals = []
+            for rnd in range(warmup + (n_sparse or n if sparse else n)):
+                if sparse:
+                    pos, entries, reads = rng.randrange(PMD_PAGES), 1, 1
+                    w = walked(hyp, pos, 1, 1)
+                else:
+                    pos, entries = -1, case["pages"]
+                    reads = -(-entries // bt)
+                    w = walked(hyp, start, entries, bt)
+                ns = (a * reads + b * w + c * w * f) * math.exp(rng.gauss(0.0, sigma))
+                rows.append({"case": case["id"], "method": method, "batch": bt, "qd": qd,
+                             "series": si, "round": rnd, "warmup": int(rnd < warmup),
+                             "discarded": 0, "entries": entries, "reads": reads,
+                             "ns": max(1, round(ns)), "pmd_pos": pos})
+                if rnd >= warmup:
+                    vals.append(ns / entries)
+            values[(method, bt, qd)] = vals
+        return rows, values
+    return sampler
 
 
 def main():

@@ -2,7 +2,8 @@
 
 Tests that build a kernel or boot one run only when PMB_KERNEL_TESTS=1 (CI sets
 it) or when the image they need is already in the cache (a first build takes
-about 10 minutes on 2 cores).  The cache is $PMB_CACHE or <repo>/.cache.
+about 10 minutes on 2 cores).  The cache is $PMB_CACHE, else /var/cache/pagemap-bench as
+root, else <repo>/.cache.
 """
 import json
 import os
@@ -35,7 +36,9 @@ def run(cmd, timeout=120, **kw):
 
 
 def cache_dir():
-    return Path(os.environ.get("PMB_CACHE", ROOT / ".cache"))
+    if os.environ.get("PMB_CACHE"):
+        return Path(os.environ["PMB_CACHE"])
+    return Path("/var/cache/pagemap-bench") if os.geteuid() == 0 else ROOT / ".cache"
 
 
 def key_of(*extra):
