@@ -53,6 +53,9 @@ static const struct profile profiles[] = {
 	{ "cover-letter", "the 2021 cover letter scaled to fit: 4 GiB under a 1 GiB limit, batch sweep",
 	  "private-anon,shared-anon", "cgroup", "4G", "0,50,100", "75", "batched",
 	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0, 0 },
+	{ "cover-letter-full", "the 2021 cover letter at full size: 16 GiB under a 4 GiB limit, batch sweep",
+	  "private-anon,shared-anon", "cgroup", "16G", "0,50,100", "75", "batched",
+	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0, 0 },
 	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
 	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256, 5 },
@@ -172,7 +175,7 @@ static void usage(FILE *f, const char *cmd)
 "\n"
 "%s\n"
 "\n"
-"  --profile NAME     quick (default), standard, cover-letter\n"
+"  --profile NAME     quick (default), standard, cover-letter, cover-letter-full\n"
 "  --kinds LIST       memfd,shared-anon,private-anon,tmpfs,sysv-shm,thp-shmem,file-disk\n"
 "  --swapout LIST     pageout (MADV_PAGEOUT on an exact set), cgroup (memory limit), none\n"
 "  --size LIST        region sizes, e.g. 64M,1G\n"
@@ -262,7 +265,8 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
 			name = argv[i + 1];
 		if (name && !(pr = find_profile(name))) {
-			pmb_err(0, "--profile: unknown profile '%s' (quick, standard, cover-letter)", name);
+			pmb_err(0, "--profile: unknown profile '%s' (quick, standard, cover-letter, cover-letter-full)",
+				name);
 			return PMB_EXIT_USAGE;
 		}
 	}
