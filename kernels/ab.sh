@@ -134,10 +134,13 @@ GATE=("$BIN/pmbench" gate "$AB/stock" "$AB/patched" --out "$AB/gate" ${FLOOR[@]+
 [ -z "$POLICY" ] || GATE+=(--policy "$POLICY")
 rc=0
 "${GATE[@]}" || rc=$?
-if [ -x "$BIN/pmbench" ] && "$BIN/pmbench" model --help > /dev/null 2>&1; then
-	"$BIN/pmbench" model "$AB/stock" "$AB/patched" > "$AB/model.txt" 2>&1 ||
-		echo "$PROG: the cost model could not be fitted (see $AB/model.txt)" >&2
+if command -v gnuplot > /dev/null; then
+	"$BIN/pmbench" plot "$AB/gate" > /dev/null || echo "$PROG: plotting $AB/gate failed" >&2
+else
+	echo "$PROG: gnuplot not installed; no plots" >&2
 fi
+"$BIN/pmbench" model "$AB/stock" "$AB/patched" > "$AB/model.txt" 2>&1 ||
+	echo "$PROG: the cost model could not be fitted (see $AB/model.txt)" >&2
 echo "$PROG: report: $AB/gate/report.md" >&2
 echo "$AB"
 exit "$rc"

@@ -6,10 +6,12 @@ load gpdir.'/common.gp'
 f = datadir.'/sweep.dat'
 set logscale xy 2
 set format x '%g'
-set xrange [*:*]
+# Both panels share one x extent (that of the measured sweep) and one left margin,
+# wide enough for the y labels; the legends go to the right.
+stats f using 1 nooutput
+set xrange [(STATS_min < 1 ? STATS_min : 1):STATS_max * 1.1]
 set xlabel 'batch size (pagemap entries per read)'
-# Both panels share their x extent; the legends go to the right.
-set lmargin at screen 0.08
+set lmargin at screen 0.11
 set rmargin at screen 0.60
 if (nratio + nref > 0) {
 	set multiplot title 'pagemap read cost against batch size' font ',14'
@@ -47,7 +49,7 @@ if (nratio + nref > 0) {
 		     for [i=0:nratio-1] r index i using 1:2:3:4 with yerrorlines lc i+1 pt 7 ps 0.6 title columnheader(1)
 	}
 	if (nratio == 0) {
-		set label 1 'single run: published ratios only' at graph 0.02, graph 0.9 font ',10'
+		set label 1 'single run: published ratios only' at graph 0.02, graph 0.12 font ',10'
 		plot 1 with lines lc rgb '#888888' dt 2 notitle, \
 		     for [i=0:nref-1] p index i using 1:2 with linespoints lc rgb (i ? '#000000' : '#777777') dt 3 pt 6 title columnheader(1)
 	}

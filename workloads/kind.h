@@ -67,4 +67,16 @@ int pmw_open_anon_file(const char *dir, size_t len);
 const char *pmw_pick_dir(const char *env, const char *const *fallbacks,
 			 bool (*ok)(long f_type), const char **dir);
 
+/* Where a file-backed kind puts its unnamed file: $env, else the first fallback ok() accepts. */
+struct pmw_dir_choice {
+	const char *env;
+	const char *const *dirs;
+	bool (*ok)(long f_type);
+	const char *what;		/* "no tmpfs mounted", for the skip reason */
+};
+/* NULL and *dir set, or why there is none. */
+const char *pmw_dir_probe(const struct pmw_dir_choice *c, const char **dir);
+/* An unnamed file of r->len bytes in that directory, mapped MAP_SHARED; 0 or -errno. */
+int pmw_dir_file_map(const struct pmw_dir_choice *c, struct pmw_region *r);
+
 #endif

@@ -35,42 +35,26 @@ static bool is_disk_fs(long f_type)
 	return true;
 }
 
-static const char *disk_dir(const char **dir)
-{
-	static char why[224];
-	const char *err = pmw_pick_dir("PMB_DISKDIR", disk_dirs, is_disk_fs, dir);
-
-	if (!err)
-		return NULL;
-	snprintf(why, sizeof(why), "no disk file system (set PMB_DISKDIR): %s", err);
-	return why;
-}
+static const struct pmw_dir_choice disk_choice = {
+	.env = "PMB_DISKDIR", .dirs = disk_dirs, .ok = is_disk_fs, .what = "no disk file system",
+};
 
 static const char *file_disk_probe(void)
 {
 	const char *dir;
 
-	return disk_dir(&dir);
+	return pmw_dir_probe(&disk_choice, &dir);
 }
 
 static int file_disk_create(struct pmw_region *r)
 {
-	const char *dir;
-	int err;
+	int err = pmw_dir_file_map(&disk_choice, r);
 
-	if (disk_dir(&dir))
-		return -ENOENT;
-	r->fd = pmw_open_anon_file(dir, r->len);
-	if (r->fd < 0) {
-		err = r->fd;
-		r->fd = -1;
-		return err;
-	}
-	err = pmw_region_map(r, MAP_SHARED, r->fd);
-	if (!err && madvise(r->addr, r->len, MADV_RANDOM) < 0)
+	/* No readahead: pages never touched must stay out of the page cache. */
+	if (!err && madvise(r->addr, r->len, MADV_RANDOM) < 0) {
 		err = -errno;
-	if (err)
 		pmw_region_unmap(r);
+	}
 	return err;
 }
 

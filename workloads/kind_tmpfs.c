@@ -21,43 +21,20 @@ static bool is_tmpfs(long f_type)
 	return f_type == TMPFS_MAGIC;
 }
 
-static const char *tmpfs_dir(const char **dir)
-{
-	static char why[224];
-	const char *err = pmw_pick_dir("PMB_TMPFS", tmpfs_dirs, is_tmpfs, dir);
-
-	if (!err)
-		return NULL;
-	snprintf(why, sizeof(why), "no tmpfs mounted (set PMB_TMPFS): %s", err);
-	return why;
-}
+static const struct pmw_dir_choice tmpfs_choice = {
+	.env = "PMB_TMPFS", .dirs = tmpfs_dirs, .ok = is_tmpfs, .what = "no tmpfs mounted",
+};
 
 static const char *tmpfs_probe(void)
 {
 	const char *dir;
 
-	return tmpfs_dir(&dir);
+	return pmw_dir_probe(&tmpfs_choice, &dir);
 }
 
 static int tmpfs_create(struct pmw_region *r)
 {
-	const char *dir;
-	int err;
-
-	if (tmpfs_dir(&dir))
-		return -ENOENT;
-	r->fd = pmw_open_anon_file(dir, r->len);
-	if (r->fd < 0) {
-		err = r->fd;
-		r->fd = -1;
-		return err;
-	}
-	err = pmw_region_map(r, MAP_SHARED, r->fd);
-	if (err) {
-		close(r->fd);
-		r->fd = -1;
-	}
-	return err;
+	return pmw_dir_file_map(&tmpfs_choice, r);
 }
 
 const struct pmw_kind pmw_kind_tmpfs = {

@@ -165,3 +165,35 @@ const char *pmw_pick_dir(const char *env, const char *const *fallbacks,
 	}
 	return why;
 }
+
+const char *pmw_dir_probe(const struct pmw_dir_choice *c, const char **dir)
+{
+	static char why[224];
+	const char *err = pmw_pick_dir(c->env, c->dirs, c->ok, dir);
+
+	if (!err)
+		return NULL;
+	snprintf(why, sizeof(why), "%s (set %s): %s", c->what, c->env, err);
+	return why;
+}
+
+int pmw_dir_file_map(const struct pmw_dir_choice *c, struct pmw_region *r)
+{
+	const char *dir;
+	int err;
+
+	if (pmw_dir_probe(c, &dir))
+		return -ENOENT;
+	r->fd = pmw_open_anon_file(dir, r->len);
+	if (r->fd < 0) {
+		err = r->fd;
+		r->fd = -1;
+		return err;
+	}
+	err = pmw_region_map(r, MAP_SHARED, r->fd);
+	if (err) {
+		close(r->fd);
+		r->fd = -1;
+	}
+	return err;
+}
