@@ -29,14 +29,53 @@
 #define HUBER_K		1.345		/* robust: full weight within K robust SDs */
 #define PASSES_RELATIVE	3
 #define PASSES_ROBUST	8
+#define MODEL_FORMULA	"ns = a*syscalls + r*entries_returned + b*none_ptes + " \
+			"b_present*present_ptes + b_swap*swap_ptes + b_hole*hole_entries + " \
+			"c*none_ptes_in_shmem (entries walked of each kind)"
 
 /* How samples are weighted in the least squares (docs/model.md). */
 enum weighting { W_OLS, W_RELATIVE, W_ROBUST };
 static const char *const weight_name[] = { "ols", "relative", "robust" };
 
-static const char *const coef_name[PMB_NCOEF] = { "a", "b", "c" };
+#define MERGE_STRIDE	1000		/* merge.c: source k's series n becomes k * 1000 + n */
+#define MAX_SOURCES	16
+
+static const char *const coef_name[PMB_NCOEF] = {
+	"a", "b", "b_present", "b_swap", "b_hole", "r", "c",
+};
 static const char *const coef_unit[PMB_NCOEF] = {
-	"ns per syscall", "ns per entry walked", "ns per none entry walked in shmem",
+	"ns per syscall", "ns per none PTE walked", "ns per present PTE walked",
+	"ns per swap PTE walked", "ns per entry walked without a page table",
+	"ns per entry returned", "ns per none entry walked in shmem",
+};
+
+/* Why a coefficient has no column: no sample walks that kind of entry. */
+static const char *const why_absent[PMB_NCOEF] = {
+	[PMB_COEF_A] = "not identifiable: no sample issues a syscall",
+	[PMB_COEF_B] = "not identifiable: no sample walks a none PTE",
+	[PMB_COEF_BP] = "not identifiable: no sample walks a present page",
+	[PMB_COEF_BS] = "not identifiable: no sample walks a swap PTE (no swapped private page)",
+	[PMB_COEF_BH] = "not identifiable: no sample walks an entry without a page table (no "
+			"view that maps nothing, no walk past a region's end)",
+	[PMB_COEF_R] = "not identifiable: no sample returns an entry",
+	[PMB_COEF_C] = "not identifiable: no sample walks a none entry in shmem (no shmem case "
+		       "with untouched or swapped pages)",
+};
+
+/* Why a coefficient is a linear combination of those admitted before it. */
+static const char *const why_collinear[PMB_NCOEF] = {
+	[PMB_COEF_A] = "not identifiable",
+	[PMB_COEF_B] = "not identifiable: none PTEs walked are proportional to syscalls",
+	[PMB_COEF_BP] = "not identifiable: present PTEs walked are proportional to the terms "
+			"before them (the cases do not vary the mix of entries)",
+	[PMB_COEF_BS] = "not identifiable: swap PTEs walked are proportional to the terms "
+			"before them (the cases do not vary the mix of entries)",
+	[PMB_COEF_BH] = "not identifiable: entries walked without a page table are "
+			"proportional to the terms before them",
+	[PMB_COEF_R] = "not identifiable: entries returned are proportional to entries walked "
+		       "(under 'exact' every entry walked is returned)",
+	[PMB_COEF_C] = "not identifiable: none entries walked in shmem are proportional to the "
+		       "other terms (no private none PTEs, or every case has the same mix)",
 };
 
 /* Methods that read pagemap with read()/pread(); everything else is excluded. */
@@ -56,20 +95,49 @@ static uint64_t read_walk(enum pmb_model_hyp h, uint64_t pos, uint64_t len)
 	return (end + PMB_PMD_PAGES - 1) / PMB_PMD_PAGES * PMB_PMD_PAGES - pos;
 }
 
-uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch)
+uint64_t pmb_model_pass_split(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch,
+			      uint64_t *outside)
 {
 	uint64_t i, sum = 0;
 
+	*outside = 0;
 	if (!batch || batch > n)
 		batch = n;
 	if (h == PMB_HYP_EXACT)
 		return n;
 	for (i = 0; i < n; i += batch) {
 		uint64_t len = n - i < batch ? n - i : batch;
+		uint64_t w = read_walk(h, (pos + i) % PMB_PMD_PAGES, len);
 
-		sum += read_walk(h, (pos + i) % PMB_PMD_PAGES, len);
+		sum += w;
+		if (w > n - i)
+			*outside += w - (n - i);
 	}
 	return sum;
+}
+
+uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch)
+{
+	uint64_t outside;
+
+	return pmb_model_pass_split(h, pos, n, batch, &outside);
+}
+
+/*
+ * Only the region's last page at position q can walk past its end: every
+ * earlier one has the rest of its block inside the region.
+ */
+double pmb_model_sparse_outside(unsigned p, uint64_t n, unsigned q)
+{
+	uint64_t first = (q + PMB_PMD_PAGES - p % PMB_PMD_PAGES) % PMB_PMD_PAGES;
+	uint64_t k, last, walk;
+
+	if (first >= n)
+		return 0;
+	k = (n - 1 - first) / PMB_PMD_PAGES + 1;
+	last = first + (k - 1) * PMB_PMD_PAGES;
+	walk = PMB_PMD_PAGES - q % PMB_PMD_PAGES;
+	return walk > n - last ? (double)(walk - (n - last)) / (double)k : 0;
 }
 
 /* Gaussian elimination with partial pivoting on the equilibrated system. */
@@ -129,6 +197,7 @@ struct obs {
 	double x[PMB_NHYP][PMB_NCOEF];
 	double w[PMB_NHYP];			/* least-squares weight */
 	int pos;				/* sparse: pmd_pos; -1 otherwise */
+	bool skip;				/* left out of the fits (see sample_walk) */
 	size_t grp;
 };
 
@@ -160,6 +229,7 @@ struct hypfit {
 	const char *why[PMB_NCOEF];	/* why a coefficient cannot be fitted */
 	struct est coef[PMB_NCOEF];
 	double rms;			/* RMS relative error of the point fit */
+	double srms;			/* the same over series medians */
 	double mare;			/* median absolute relative error */
 	size_t downweighted;		/* robust: samples given less than full weight */
 	double *boot[PMB_NCOEF];	/* one value per resample, NAN when singular */
@@ -183,6 +253,12 @@ struct mrun {
 	int start_col;			/* start_pmd_pos in cases.tsv, or -1 */
 	size_t start_unknown;		/* cases whose start was assumed aligned */
 	size_t batch_fixed;		/* rows whose batch did not match reads */
+	struct pmb_tsv src[MAX_SOURCES];	/* a merged run's sources' cases.tsv */
+	int src_col[MAX_SOURCES];		/* their start_pmd_pos column, -1 if unusable */
+	size_t nsrc, src_found;
+	int *src_start;			/* [source][case]: start, -1 unknown, -2 not looked up */
+	size_t src_fallback;		/* samples whose source start was not found */
+	size_t nambig;			/* sparse reads left out of the fits */
 	struct hypfit fit[PMB_NHYP];
 	int better;			/* a hypothesis, or -1 for a tie */
 	size_t nsparse;
@@ -190,7 +266,7 @@ struct mrun {
 	double *slope_boot;
 	double bucket_med[PMB_MODEL_BUCKETS];
 	size_t bucket_n[PMB_MODEL_BUCKETS];
-	uint64_t memo_key[3], memo_val;	/* the last pmd pass walk */
+	uint64_t memo_key[3], memo_val, memo_out;	/* the last pmd pass walk */
 	enum weighting weight;
 	double *gmed;			/* median ns of each group */
 };
@@ -216,12 +292,35 @@ static bool is_read_method(const char *m)
 	return false;
 }
 
-/* The fraction of a case's pages whose PTE is none in a shmem VMA. */
-static double none_frac(const struct pmb_rcase *c)
+/*
+ * What one entry walked inside a case's region is, on average: the fractions
+ * of its pages that are none, present or swap PTEs, have no page table, and
+ * are none PTEs in shmem (the last overlaps the first).  A shmem page that is
+ * swapped out leaves a none PTE.  A view that maps shared memory it never
+ * touched (second-mapper, fork-child) has no page table there at all.
+ */
+static void case_mix(const struct pmb_rcase *c, double f[PMB_NCOEF])
 {
-	if (!pmb_kind_is_shmem(c->kind) || c->pages <= 0)
-		return 0;
-	return (double)(c->true_n[PMS_NONE] + c->true_n[PMS_SWAPPED]) / (double)c->pages;
+	long long tn = c->true_n[PMS_NONE], tp = c->true_n[PMS_PRESENT];
+	long long ts = c->true_n[PMS_SWAPPED], tot = tn + tp + ts;
+	double d;
+
+	memset(f, 0, PMB_NCOEF * sizeof(*f));
+	if (pmb_kind_is_shmem(c->kind) && strcmp(c->view, "self")) {
+		f[PMB_COEF_BH] = 1;
+		return;
+	}
+	if (tot <= 0)
+		return;
+	d = (double)tot;
+	f[PMB_COEF_BP] = (double)tp / d;
+	if (pmb_kind_is_shmem(c->kind)) {
+		f[PMB_COEF_B] = (double)(tn + ts) / d;
+		f[PMB_COEF_C] = f[PMB_COEF_B];
+	} else {
+		f[PMB_COEF_B] = (double)tn / d;
+		f[PMB_COEF_BS] = (double)ts / d;
+	}
 }
 
 /* The case's start_pmd_pos, or -1 when cases.tsv does not know it. */
@@ -236,12 +335,79 @@ static int case_start_known(const struct mrun *m, size_t cidx)
 	return -1;
 }
 
-/* Where the walk of a pass starts: assumed on a 2 MiB boundary when unknown. */
-static unsigned case_start(const struct mrun *m, size_t cidx)
+/* A source's start_pmd_pos of case cidx, -1 when unknown. */
+static int source_start(struct mrun *m, size_t k, size_t cidx)
 {
-	int v = case_start_known(m, cidx);
+	int *slot = &m->src_start[k * m->r.ncases + cidx];
+	const struct pmb_tsv *t = &m->src[k];
+	int idcol;
+	size_t row;
+	long long v;
 
+	if (*slot != -2)
+		return *slot;
+	*slot = -1;
+	idcol = t->cells ? pmb_tsv_col(t, "case") : -1;
+	for (row = 0; idcol >= 0 && m->src_col[k] >= 0 && row < t->nrows; row++)
+		if (!strcmp(pmb_tsv_cell(t, row, idcol), m->r.cases[cidx].id) &&
+		    !parse_ll(pmb_tsv_cell(t, row, m->src_col[k]), &v) && v >= 0 &&
+		    v < PMB_PMD_PAGES)
+			*slot = (int)v;
+	return *slot;
+}
+
+/*
+ * Where the walk of a sample's pass starts.  A merged run (pmbench merge)
+ * keeps only its first source's start_pmd_pos, so the sample's own source is
+ * looked up when it could be loaded; otherwise cases.tsv's value, and a
+ * 2 MiB boundary when that is unknown too.
+ */
+static unsigned case_start(struct mrun *m, size_t cidx, long long series)
+{
+	int v = -1;
+
+	if (m->nsrc && series >= 0) {
+		size_t k = (size_t)(series / MERGE_STRIDE);
+
+		if (k < m->nsrc)
+			v = source_start(m, k, cidx);
+		if (v < 0)
+			m->src_fallback++;
+	}
+	if (v < 0)
+		v = case_start_known(m, cidx);
 	return v < 0 ? 0 : (unsigned)v;
+}
+
+/* The cases.tsv of each run a merged run was made from, when it can be found. */
+static int load_sources(struct mrun *m)
+{
+	json_t *from = json_object_get(m->r.meta, "merged_from");
+	static const char *const where[] = { "/../boots/", "/../" };
+	char path[8400];
+	size_t k, w;
+
+	if (!json_is_array(from) || json_array_size(from) < 2)
+		return 0;
+	m->nsrc = json_array_size(from) < MAX_SOURCES ? json_array_size(from) : MAX_SOURCES;
+	m->src_start = malloc(m->nsrc * (m->r.ncases + 1) * sizeof(int));
+	if (!m->src_start)
+		return -ENOMEM;
+	for (k = 0; k < m->nsrc * (m->r.ncases + 1); k++)
+		m->src_start[k] = -2;
+	for (k = 0; k < m->nsrc; k++) {
+		const char *id = json_string_value(json_array_get(from, k));
+
+		m->src_col[k] = -1;
+		for (w = 0; id && !strchr(id, '/') && w < 2 && !m->src[k].cells; w++) {
+			snprintf(path, sizeof(path), "%s%s%s/cases.tsv", m->r.dir, where[w], id);
+			if (access(path, R_OK) || pmb_tsv_load(path, "cases", &m->src[k]))
+				continue;
+			m->src_col[k] = pmb_tsv_col(&m->src[k], "start_pmd_pos");
+			m->src_found++;
+		}
+	}
+	return 0;
 }
 
 static void count_excluded(struct mrun *m, const char *method)
@@ -293,6 +459,13 @@ static long find_group(struct mrun *m, size_t cidx, const char *method, long lon
 	return (long)m->ngrp++;
 }
 
+/* Entries walked, of every kind. */
+static double obs_walked(const struct obs *o, int h)
+{
+	return o->x[h][PMB_COEF_B] + o->x[h][PMB_COEF_BP] + o->x[h][PMB_COEF_BS] +
+	       o->x[h][PMB_COEF_BH];
+}
+
 static int add_amp(struct mrun *m, const struct obs *o, const char *method, long long batch,
 		   long long entries)
 {
@@ -312,7 +485,7 @@ static int add_amp(struct mrun *m, const struct obs *o, const char *method, long
 		a->batch = batch;
 	}
 	for (h = 0; h < PMB_NHYP; h++)
-		a->walked[h] += o->x[h][PMB_COEF_B];
+		a->walked[h] += obs_walked(o, h);
 	a->entries += (double)entries;
 	a->n++;
 	return 0;
@@ -330,14 +503,15 @@ static uint64_t row_batch(struct mrun *m, long long batch, long long entries, lo
 	return b;
 }
 
-static uint64_t pmd_walk(struct mrun *m, unsigned pos, uint64_t n, uint64_t b)
+static uint64_t pmd_walk(struct mrun *m, unsigned pos, uint64_t n, uint64_t b, uint64_t *out)
 {
 	if (m->memo_key[0] != pos || m->memo_key[1] != n || m->memo_key[2] != b || !m->memo_val) {
 		m->memo_key[0] = pos;
 		m->memo_key[1] = n;
 		m->memo_key[2] = b;
-		m->memo_val = pmb_model_pass_walk(PMB_HYP_PMD, pos, n, b);
+		m->memo_val = pmb_model_pass_split(PMB_HYP_PMD, pos, n, b, &m->memo_out);
 	}
+	*out = m->memo_out;
 	return m->memo_val;
 }
 
@@ -349,18 +523,53 @@ static const char *const scol_name[S_NCOLS] = {
 	"ns", "pmd_pos",
 };
 
+/*
+ * Entries one sample walks inside its region and past its end, under each
+ * hypothesis.  A sparse row reads one entry at PMD position pos; which block
+ * of the region it lies in is not recorded.  When the region's last, partial
+ * block has that position too, the read walks either to the end of a block
+ * inside the region or far past the region's end: its walk is then the
+ * expectation over the region's pages at pos, and true is returned so that
+ * the read is left out of the fits (a two-valued regressor would bias them,
+ * and robust weighting would make that worse).
+ */
+static bool sample_walk(struct mrun *m, size_t cidx, const long long *v, uint64_t b,
+			double in[PMB_NHYP], double out[PMB_NHYP])
+{
+	long long entries = v[S_ENTRIES], pos = v[S_POS];
+	unsigned start = case_start(m, cidx, v[S_SERIES]);
+	uint64_t o, w;
+
+	in[PMB_HYP_EXACT] = (double)entries;
+	out[PMB_HYP_EXACT] = 0;
+	if (pos >= 0) {
+		long long pages = m->r.cases[cidx].pages;
+
+		w = read_walk(PMB_HYP_PMD, (uint64_t)pos, (uint64_t)entries);
+		out[PMB_HYP_PMD] = pages > 0 && entries == 1 ?
+			pmb_model_sparse_outside(start, (uint64_t)pages, (unsigned)pos) : 0;
+		in[PMB_HYP_PMD] = (double)w - out[PMB_HYP_PMD];
+		/* Pages at pos in more than one block, one of which ends past the region. */
+		return out[PMB_HYP_PMD] > 0 &&
+		       ((uint64_t)pos + PMB_PMD_PAGES - start) % PMB_PMD_PAGES + PMB_PMD_PAGES <
+		       (uint64_t)pages;
+	}
+	w = pmd_walk(m, start, (uint64_t)entries, b, &o);
+	in[PMB_HYP_PMD] = (double)(w - o);
+	out[PMB_HYP_PMD] = (double)o;
+	return false;
+}
+
 static int add_row(struct mrun *m, size_t row, const int *ix, const long long *v)
 {
 	const struct pmb_tsv *t = &m->r.samples_tsv;
 	const char *method = pmb_tsv_cell(t, row, ix[S_METHOD]);
 	long cidx = pmb_run_find_case(&m->r, pmb_tsv_cell(t, row, ix[S_CASE]));
 	long long entries = v[S_ENTRIES], reads = v[S_READS], pos = v[S_POS];
+	double f[PMB_NCOEF], in[PMB_NHYP], out[PMB_NHYP];
 	struct obs *o;
-	uint64_t b, walk[PMB_NHYP];
-	unsigned start;
-	double f;
 	long g;
-	int h;
+	int h, k;
 
 	if (cidx < 0)
 		return -EINVAL;
@@ -370,18 +579,19 @@ static int add_row(struct mrun *m, size_t row, const int *ix, const long long *v
 	if (!(m->obs = grow(m->obs, &m->ocap, m->nobs, sizeof(*m->obs))))
 		return -ENOMEM;
 	o = &m->obs[m->nobs++];
-	b = row_batch(m, v[S_BATCH], entries, reads);
-	start = pos >= 0 ? (unsigned)pos : case_start(m, (size_t)cidx);
-	walk[PMB_HYP_EXACT] = (uint64_t)entries;
-	walk[PMB_HYP_PMD] = pmd_walk(m, start, (uint64_t)entries, b);
-	f = none_frac(&m->r.cases[cidx]);
+	o->skip = sample_walk(m, (size_t)cidx, v, row_batch(m, v[S_BATCH], entries, reads), in,
+			      out);
+	m->nambig += o->skip;
+	case_mix(&m->r.cases[cidx], f);
 	o->y = (double)v[S_NS];
 	o->pos = pos >= 0 ? (int)pos : -1;
 	o->grp = (size_t)g;
 	for (h = 0; h < PMB_NHYP; h++) {
+		for (k = 0; k < PMB_NCOEF; k++)
+			o->x[h][k] = in[h] * f[k];
 		o->x[h][PMB_COEF_A] = (double)reads;
-		o->x[h][PMB_COEF_B] = (double)walk[h];
-		o->x[h][PMB_COEF_C] = (double)walk[h] * f;
+		o->x[h][PMB_COEF_R] = (double)entries;
+		o->x[h][PMB_COEF_BH] += out[h];
 	}
 	m->grp[g].n++;
 	return add_amp(m, o, method, v[S_BATCH], entries);
@@ -460,6 +670,9 @@ static int load_obs(struct mrun *m)
 				       scol_name[i]);
 	}
 	m->start_col = pmb_tsv_col(&m->r.cases_tsv, "start_pmd_pos");
+	err = load_sources(m);
+	if (err)
+		return err;
 	for (row = 0; row < t->nrows; row++) {
 		if (parse_row(t, row, ix, v))
 			return pmb_err(-EINVAL, "%s/samples.tsv:%zu: a number field is malformed",
@@ -519,30 +732,34 @@ static double acc_slope(const struct accum *acc)
 	return (acc->n * acc->sxy - acc->sx * acc->sy) / d;
 }
 
-/* Which coefficients the run can determine; -EDOM if not even a and b. */
+/*
+ * Which coefficients the run can determine: each in turn (a first, c last),
+ * unless no sample has its kind of entry or it is a linear combination of
+ * those admitted before it.  -EDOM without a and at least one per-entry cost.
+ */
 static int choose_coefs(struct hypfit *f, const struct accum *acc, int h, double *beta)
 {
+	bool walk = false;
 	int i;
 
 	for (i = 0; i < PMB_NCOEF; i++) {
-		f->use[i] = true;
+		f->use[i] = false;
 		f->why[i] = NULL;
+		if (!(acc->g[h][i][i] > 0)) {
+			f->why[i] = why_absent[i];
+			continue;
+		}
+		f->use[i] = true;
+		if (pmb_model_solve(acc->g[h], acc->h[h], f->use, beta)) {
+			f->use[i] = false;
+			f->why[i] = why_collinear[i];
+		}
 	}
-	if (!(acc->g[h][PMB_COEF_C][PMB_COEF_C] > 0)) {
-		f->use[PMB_COEF_C] = false;
-		f->why[PMB_COEF_C] = "not identifiable: no sample walks a none entry in shmem "
-				     "(no shmem case with untouched or swapped pages)";
-	}
-	if (!pmb_model_solve(acc->g[h], acc->h[h], f->use, beta))
-		return 0;
-	if (f->use[PMB_COEF_C]) {
-		f->use[PMB_COEF_C] = false;
-		f->why[PMB_COEF_C] = "not identifiable: none entries walked are proportional to "
-				     "entries walked (every case has the same none fraction)";
-		if (!pmb_model_solve(acc->g[h], acc->h[h], f->use, beta))
-			return 0;
-	}
-	return -EDOM;
+	for (i = PMB_COEF_B; i <= PMB_COEF_BH; i++)
+		walk |= f->use[i];
+	if (!f->use[PMB_COEF_A] || !walk)
+		return -EDOM;
+	return pmb_model_solve(acc->g[h], acc->h[h], f->use, beta);
 }
 
 static double pred_of(const struct obs *o, int h, const double *beta)
@@ -563,7 +780,7 @@ static void rel_resid(const struct mrun *m, int h, const double *beta, double *r
 	for (i = 0; i < m->nobs; i++) {
 		double pred = pred_of(&m->obs[i], h, beta);
 
-		r[i] = pred > 0 ? (m->obs[i].y - pred) / pred : NAN;
+		r[i] = pred > 0 && !m->obs[i].skip ? (m->obs[i].y - pred) / pred : NAN;
 	}
 }
 
@@ -591,7 +808,8 @@ static double mare(const struct mrun *m, int h, const double *beta)
 	for (i = 0; i < m->nobs; i++) {
 		double pred = pred_of(&m->obs[i], h, beta);
 
-		r[i] = m->obs[i].y > 0 ? (m->obs[i].y - pred) / m->obs[i].y : NAN;
+		r[i] = m->obs[i].y > 0 && !m->obs[i].skip ? (m->obs[i].y - pred) / m->obs[i].y :
+			NAN;
 	}
 	v = median_abs(r, m->nobs);
 	free(r);
@@ -608,7 +826,7 @@ static double rms_rel(const struct mrun *m, int h, const double *beta)
 		const struct obs *o = &m->obs[i];
 		double pred = 0;
 
-		if (!(o->y > 0))
+		if (!(o->y > 0) || o->skip)
 			continue;
 		for (k = 0; k < PMB_NCOEF; k++)
 			pred += beta[k] * o->x[h][k];
@@ -618,12 +836,57 @@ static double rms_rel(const struct mrun *m, int h, const double *beta)
 	return n ? sqrt(sum / (double)n) : NAN;
 }
 
+/*
+ * RMS relative error of each series' median against the median of its
+ * predictions: the model's misfit without the noise of single samples.
+ */
+static double series_rms(const struct mrun *m, int h, const double *beta)
+{
+	double *y = malloc((m->nobs + 1) * sizeof(double));
+	double *p = malloc((m->nobs + 1) * sizeof(double));
+	double sum = 0;
+	size_t i, k, n = 0;
+
+	if (!y || !p) {
+		free(y);
+		free(p);
+		return NAN;
+	}
+	for (i = 0; i < m->ngrp; i++) {
+		const struct group *g = &m->grp[i];
+		double my, mp;
+		size_t j = 0;
+
+		for (k = 0; k < g->n; k++) {
+			if (m->obs[g->start + k].skip)
+				continue;
+			y[j] = m->obs[g->start + k].y;
+			p[j++] = pred_of(&m->obs[g->start + k], h, beta);
+		}
+		if (!j)
+			continue;
+		pmb_sort(y, j);
+		pmb_sort(p, j);
+		my = pmb_quantile(y, j, 0.5);
+		mp = pmb_quantile(p, j, 0.5);
+		if (my > 0) {
+			sum += (my - mp) * (my - mp) / (my * my);
+			n++;
+		}
+	}
+	free(y);
+	free(p);
+	return n ? sqrt(sum / (double)n) : NAN;
+}
+
 /* One sample's weight; beta NULL in the first pass. */
 static double obs_weight(struct mrun *m, const struct obs *o, int h, const double *beta,
 			 double r, double cut)
 {
 	double g = m->gmed[o->grp], pred, w;
 
+	if (o->skip)
+		return 0;
 	if (m->weight == W_OLS)
 		return 1;
 	if (!beta || !isfinite(r))
@@ -689,7 +952,7 @@ static int fit_pass(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF],
 	for (h = 0; h < PMB_NHYP; h++)
 		if (choose_coefs(&m->fit[h], acc, h, beta[h]))
 			return pmb_err(-EDOM, "%s: the fit is singular under the '%s' hypothesis: "
-				       "a (per syscall) and b (per entry walked) cannot be told "
+				       "a (per syscall) and the per-entry costs cannot be told "
 				       "apart, every sample walks the same entries per syscall",
 				       m->r.dir, pmb_model_hyp_name(h));
 	return 0;
@@ -714,6 +977,7 @@ static int point_fit(struct mrun *m)
 		for (k = 0; k < PMB_NCOEF; k++)
 			f->coef[k] = (struct est){ f->use[k] ? beta[h][k] : NAN, NAN, NAN };
 		f->rms = rms_rel(m, h, beta[h]);
+		f->srms = series_rms(m, h, beta[h]);
 		f->mare = mare(m, h, beta[h]);
 	}
 	m->nsparse = (size_t)acc.n;
@@ -873,6 +1137,10 @@ static void mrun_free(struct mrun *m)
 	free(m->gmed);
 	free(m->grp);
 	free(m->amp);
+	free(m->src_start);
+	for (size_t k = 0; k < m->nsrc; k++)
+		if (m->src[k].cells)
+			pmb_tsv_free(&m->src[k]);
 	pmb_run_free(&m->r);
 }
 
@@ -880,7 +1148,7 @@ static void mrun_free(struct mrun *m)
 
 struct diff {
 	struct est d;
-	char verdict[160];
+	char verdict[200];
 };
 
 static int diff_est(const double *b1, const double *b2, size_t nres, double v1, double v2,
@@ -900,9 +1168,18 @@ static int diff_est(const double *b1, const double *b2, size_t nres, double v1, 
 	return err;
 }
 
-static void diff_verdict(struct diff *df, const char *name, const char *unit)
+/* " (+12.3% of DIR)", or "" when DIR's value is unknown or too close to 0 to scale by. */
+static void rel_change(double d, double base, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (isfinite(d) && isfinite(base) && fabs(base) > 0 && fabs(d) <= 10 * fabs(base))
+		snprintf(buf, len, " (%+.1f%% of DIR)", 100 * d / fabs(base));
+}
+
+static void diff_verdict(struct diff *df, const char *name, const char *unit, double base)
 {
 	const struct est *d = &df->d;
+	char rel[48];
 
 	if (!isfinite(d->v))
 		snprintf(df->verdict, sizeof(df->verdict), "%s: not identifiable in one of the runs",
@@ -910,9 +1187,11 @@ static void diff_verdict(struct diff *df, const char *name, const char *unit)
 	else if (!isfinite(d->lo))
 		snprintf(df->verdict, sizeof(df->verdict), "%s: no CI (too many singular "
 			 "resamples)", name);
-	else if (d->lo > 0 || d->hi < 0)
-		snprintf(df->verdict, sizeof(df->verdict), "%s %s by %.4g %s [%.4g, %.4g]", name,
-			 d->v > 0 ? "rises" : "falls", fabs(d->v), unit, d->lo, d->hi);
+	else if (d->lo > 0 || d->hi < 0) {
+		rel_change(d->v, base, rel, sizeof(rel));
+		snprintf(df->verdict, sizeof(df->verdict), "%s %s by %.4g %s [%.4g, %.4g]%s", name,
+			 d->v > 0 ? "rises" : "falls", fabs(d->v), unit, d->lo, d->hi, rel);
+	}
 	else
 		snprintf(df->verdict, sizeof(df->verdict), "%s: no change within noise "
 			 "(%+.4g %s [%.4g, %.4g])", name, d->v, unit, d->lo, d->hi);
@@ -927,12 +1206,13 @@ static int model_diff(struct mrun *m1, struct mrun *m2, unsigned nres,
 		for (c = 0; c < PMB_NCOEF && !err; c++) {
 			err = diff_est(m1->fit[h].boot[c], m2->fit[h].boot[c], nres,
 				       m1->fit[h].coef[c].v, m2->fit[h].coef[c].v, &df[h][c].d);
-			diff_verdict(&df[h][c], coef_name[c], coef_unit[c]);
+			diff_verdict(&df[h][c], coef_name[c], coef_unit[c],
+				     m1->fit[h].coef[c].v);
 		}
 	if (!err)
 		err = diff_est(m1->slope_boot, m2->slope_boot, nres, m1->slope.v, m2->slope.v,
 			       &df[0][PMB_NCOEF].d);
-	diff_verdict(&df[0][PMB_NCOEF], "sparse slope", "ns per PMD position");
+	diff_verdict(&df[0][PMB_NCOEF], "sparse slope", "ns per PMD position", m1->slope.v);
 	return err;
 }
 
@@ -984,6 +1264,18 @@ static void print_inputs(const struct mrun *m, FILE *f)
 	if (m->start_unknown)
 		fprintf(f, "region start: %zu case(s) without a known start_pmd_pos in cases.tsv "
 			   "are assumed to start on a 2 MiB boundary\n", m->start_unknown);
+	if (m->nsrc)
+		fprintf(f, "region start: merged from %zu runs, %zu of whose cases.tsv were found "
+			   "(each sample uses its own run's start_pmd_pos)\n", m->nsrc,
+			m->src_found);
+	if (m->nambig)
+		fprintf(f, "sparse: %zu reads at PMD positions that the region's last, partial "
+			   "block shares are left out of the fits (their walk is one of two; they "
+			   "stay in the position analysis)\n", m->nambig);
+	if (m->src_fallback)
+		fprintf(f, "region start: %zu samples use cases.tsv's start_pmd_pos, which is "
+			   "their source run's only by chance (source not found)\n",
+			m->src_fallback);
 	if (m->batch_fixed)
 		fprintf(f, "note: %zu rows had a batch that does not match their reads; used "
 			   "entries/reads\n", m->batch_fixed);
@@ -991,25 +1283,31 @@ static void print_inputs(const struct mrun *m, FILE *f)
 
 static void print_fits(const struct mrun *m, FILE *f)
 {
-	char buf[PMB_NCOEF][64];
+	char buf[64];
 	int h, c;
 
-	fprintf(f, "%-6s %-28s %-28s %-28s %s\n", "hyp", "a ns/syscall [95% CI]",
-		"b ns/entry walked [95% CI]", "c ns/none entry [95% CI]",
-		"RMS rel err (median)");
-	for (h = 0; h < PMB_NHYP; h++) {
-		for (c = 0; c < PMB_NCOEF; c++)
-			fmt_est(&m->fit[h].coef[c], buf[c], sizeof(buf[c]));
-		fprintf(f, "%-6s %-28s %-28s %-28s %.2f%% (%.2f%%)\n", pmb_model_hyp_name(h),
-			buf[0], buf[1], buf[2], 100 * m->fit[h].rms, 100 * m->fit[h].mare);
+	fprintf(f, "%-10s %-38s %-38s %s\n", "coef", "exact [95% CI]", "pmd [95% CI]", "unit");
+	for (c = 0; c < PMB_NCOEF; c++) {
+		fprintf(f, "%-10s", coef_name[c]);
+		for (h = 0; h < PMB_NHYP; h++) {
+			fmt_est(&m->fit[h].coef[c], buf, sizeof(buf));
+			fprintf(f, " %-38s", buf);
+		}
+		fprintf(f, " %s\n", coef_unit[c]);
 	}
+	for (h = 0; h < PMB_NHYP; h++)
+		fprintf(f, "%s: RMS relative error %.2f%% per sample (median %.2f%%), %.2f%% per "
+			   "series median\n", pmb_model_hyp_name(h), 100 * m->fit[h].rms,
+			100 * m->fit[h].mare, 100 * m->fit[h].srms);
 	for (h = 0; h < PMB_NHYP; h++)
 		if (m->fit[h].downweighted)
 			fprintf(f, "%s: %zu of %zu samples downweighted as outliers\n",
 				pmb_model_hyp_name(h), m->fit[h].downweighted, m->nobs);
 	for (h = 0; h < PMB_NHYP; h++)
-		if (m->fit[h].why[PMB_COEF_C])
-			fprintf(f, "c (%s): %s\n", pmb_model_hyp_name(h), m->fit[h].why[PMB_COEF_C]);
+		for (c = 0; c < PMB_NCOEF; c++)
+			if (m->fit[h].why[c])
+				fprintf(f, "%s (%s): %s\n", coef_name[c], pmb_model_hyp_name(h),
+					m->fit[h].why[c]);
 	if (m->better < 0)
 		fprintf(f, "better fit: neither (RMS relative errors within %g%% of each other)\n",
 			TIE_PCT);
@@ -1040,6 +1338,66 @@ static void print_sparse(const struct mrun *m, FILE *f)
 	for (b = 0; b < PMB_MODEL_BUCKETS; b++)
 		fprintf(f, "%s%3d:%-7.0f%s", b % 8 ? " " : "  ", b * 8, m->bucket_med[b],
 			b % 8 == 7 ? "\n" : "");
+}
+
+/* The median of v (n, reordered), NAN when empty. */
+static double median_of(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	pmb_sort(v, n);
+	return pmb_quantile(v, n, 0.5);
+}
+
+/* One line per case, method and batch (series pooled): median observed and predicted ns. */
+static int print_residuals(const struct mrun *m, int h, FILE *f)
+{
+	double *y = malloc((m->nobs + 1) * sizeof(double));
+	double *p = malloc((m->nobs + 1) * sizeof(double));
+	double beta[PMB_NCOEF];
+	size_t i, j, k, n;
+	int c;
+
+	if (!y || !p) {
+		free(y);
+		free(p);
+		return -ENOMEM;
+	}
+	for (c = 0; c < PMB_NCOEF; c++)
+		beta[c] = m->fit[h].use[c] ? m->fit[h].coef[c].v : 0;
+	fprintf(f, "residuals under '%s' (median ns per read or pass, series pooled):\n",
+		pmb_model_hyp_name(h));
+	fprintf(f, "  %-52s %-8s %6s %12s %12s %8s\n", "case", "method", "batch", "observed",
+		"predicted", "pred/obs");
+	for (i = 0; i < m->ngrp; i++) {
+		const struct group *g = &m->grp[i];
+
+		for (j = 0; j < i; j++)
+			if (m->grp[j].cidx == g->cidx && m->grp[j].batch == g->batch &&
+			    !strcmp(m->grp[j].method, g->method))
+				break;
+		if (j < i)
+			continue;
+		for (n = 0, j = i; j < m->ngrp; j++) {
+			const struct group *o = &m->grp[j];
+
+			if (o->cidx != g->cidx || o->batch != g->batch || strcmp(o->method, g->method))
+				continue;
+			for (k = 0; k < o->n; k++) {
+				if (m->obs[o->start + k].skip)
+					continue;
+				y[n] = m->obs[o->start + k].y;
+				p[n++] = pred_of(&m->obs[o->start + k], h, beta);
+			}
+		}
+		y[0] = median_of(y, n);
+		p[0] = median_of(p, n);
+		fprintf(f, "  %-52s %-8s %6lld %12.0f %12.0f %8.3f\n", m->r.cases[g->cidx].id,
+			g->method, g->batch, y[0], p[0], p[0] / y[0]);
+	}
+	free(y);
+	free(p);
+	return 0;
 }
 
 static void print_run(const struct mrun *m, const char *label, FILE *f)
@@ -1079,6 +1437,7 @@ static void tsv_run(FILE *f, const struct mrun *m, const char *run)
 	for (h = 0; h < PMB_NHYP; h++) {
 		const struct hypfit *fit = &m->fit[h];
 		struct est rms = { fit->rms, NAN, NAN }, mre = { fit->mare, NAN, NAN };
+		struct est srms = { fit->srms, NAN, NAN };
 		struct est dw = { (double)fit->downweighted, NAN, NAN };
 
 		for (c = 0; c < PMB_NCOEF; c++)
@@ -1088,6 +1447,8 @@ static void tsv_run(FILE *f, const struct mrun *m, const char *run)
 			"fraction", m->better == h ? "better fit" : "");
 		tsv_row(f, run, pmb_model_hyp_name(h), "median_abs_rel_err", "-", &mre, m->nobs,
 			"fraction", "");
+		tsv_row(f, run, pmb_model_hyp_name(h), "series_rms_rel_err", "-", &srms, m->ngrp,
+			"fraction", "series medians against the median prediction");
 		tsv_row(f, run, pmb_model_hyp_name(h), "downweighted", "-", &dw, m->nobs,
 			"samples", "robust weighting: outliers given less than full weight");
 		for (i = 0; i < m->namp; i++) {
@@ -1134,8 +1495,9 @@ static json_t *est_json(const struct est *e)
 
 static json_t *fit_json(const struct hypfit *fit)
 {
-	json_t *o = json_pack("{s:o, s:o, s:I}", "rms_rel_err", jnum(fit->rms),
+	json_t *o = json_pack("{s:o, s:o, s:o, s:I}", "rms_rel_err", jnum(fit->rms),
 			      "median_abs_rel_err", jnum(fit->mare),
+			      "series_rms_rel_err", jnum(fit->srms),
 			      "downweighted", (json_int_t)fit->downweighted);
 	int c;
 
@@ -1197,11 +1559,15 @@ static json_t *run_json(const struct mrun *m)
 
 	for (h = 0; fits && h < PMB_NHYP; h++)
 		json_object_set_new(fits, pmb_model_hyp_name(h), fit_json(&m->fit[h]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:o, s:s, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:o, s:s, "
+			 "s:o, s:o}",
 			 "dir", m->r.dir, "run_id", m->r.run_id, "kernel_release", m->r.krelease,
 			 "kernel_version", m->r.kversion, "samples", (json_int_t)m->nobs,
 			 "series", (json_int_t)m->ngrp, "excluded_rows", excl_json(m),
 			 "cases_start_assumed_aligned", (json_int_t)m->start_unknown,
+			 "merged_sources_found", (json_int_t)m->src_found,
+			 "samples_start_from_first_source", (json_int_t)m->src_fallback,
+			 "sparse_reads_left_out", (json_int_t)m->nambig,
 			 "fits", fits, "better_fit", better_name(m->better),
 			 "walk_amplification", amp_json(m), "sparse", sparse_json(m));
 }
@@ -1277,6 +1643,7 @@ struct model_opts {
 	unsigned resamples;
 	int ndirs;
 	enum weighting weight;
+	bool residuals;
 };
 
 static int close_out(FILE *f, const char *path)
@@ -1327,7 +1694,7 @@ static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o}", "schema", PMB_MODEL_SCHEMA,
 			 "seed", (json_int_t)o->seed, "resamples", (json_int_t)o->resamples,
 			 "weight", weight_name[o->weight],
-			 "model", "ns = a*syscalls + b*entries_walked + c*none_entries_walked_in_shmem",
+			 "model", MODEL_FORMULA,
 			 "runs", runs, "diff", nrun == 2 ? diff_json(df, best) : json_null());
 	if (!root || json_dumpf(root, fj, JSON_INDENT(1) | JSON_SORT_KEYS))
 		err = pmb_err(-EIO, "writing %s", js);
@@ -1342,19 +1709,23 @@ static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 static void model_usage(FILE *f)
 {
 	fprintf(f, "usage: pmbench model DIR [DIR2] [--out FILE_PREFIX] [--seed S] "
-		   "[--resamples N]\n"
-		   "  Fit ns = a*syscalls + b*entries_walked + c*none_entries_walked_in_shmem to the\n"
-		   "  measured samples of the read methods (dense, batched, sparse, uring; swapin,\n"
-		   "  userspace and scan-ioctl are excluded) under two hypotheses of how far a read\n"
-		   "  walks: 'exact' (L entries) and 'pmd' (to the end of the last entry's 2 MiB\n"
-		   "  block). Bootstrap 95%% CIs, the sparse cost against pmd_pos, the walk\n"
-		   "  amplification; with DIR2, DIR2 - DIR per coefficient with a verdict.\n"
+		   "[--resamples N] [--weight W] [--residuals]\n"
+		   "  Fit ns = a*syscalls + r*entries_returned + b*none_ptes + b_present*present_ptes\n"
+		   "  + b_swap*swap_ptes + b_hole*entries_without_page_table + c*none_ptes_in_shmem\n"
+		   "  (entries walked of each kind, from cases.tsv's true counts) to the measured\n"
+		   "  samples of the read methods (dense, batched, sparse, uring; swapin, userspace\n"
+		   "  and scan-ioctl are excluded) under two hypotheses of how far a read walks:\n"
+		   "  'exact' (L entries) and 'pmd' (to the end of the last entry's 2 MiB block).\n"
+		   "  Bootstrap 95%% CIs, the sparse cost against pmd_pos, the walk amplification;\n"
+		   "  with DIR2, DIR2 - DIR per coefficient with a verdict.\n"
 		   "  Writes PREFIX.tsv and PREFIX.json (default DIR/model, with DIR2\n"
 		   "  DIR2/model-vs-<DIR name>; -2, -3... rather than overwrite). docs/model.md.\n"
 		   "  --seed S         bootstrap seed (default 1)\n"
 		   "  --resamples N    bootstrap resamples, 10..100000 (default %d)\n"
 		   "  --weight W       robust (default): relative errors, outliers downweighted\n"
 		   "                   (Huber); relative: relative errors; ols: unweighted\n"
+		   "  --residuals      print each case, method and batch: median observed against\n"
+		   "                   predicted ns under the better hypothesis\n"
 		   "exit: 0 done, 3 harness error, 64 bad input (missing run, schema),\n"
 		   "      77 the model cannot be fitted from a run (no samples, singular, incomplete)\n",
 		PMB_MODEL_RESAMPLES);
@@ -1367,6 +1738,7 @@ static int parse_opts(int argc, char **argv, struct model_opts *o)
 		{ "seed", required_argument, NULL, 's' },
 		{ "resamples", required_argument, NULL, 'r' },
 		{ "weight", required_argument, NULL, 'w' },
+		{ "residuals", no_argument, NULL, 'R' },
 		{ 0 },
 	};
 	uint64_t v;
@@ -1388,6 +1760,9 @@ static int parse_opts(int argc, char **argv, struct model_opts *o)
 				return pmb_err(-EINVAL, "--resamples '%s': expected 10 to 100000",
 					       optarg);
 			o->resamples = (unsigned)v;
+			break;
+		case 'R':
+			o->residuals = true;
 			break;
 		case 'w':
 			for (v = 0; v < 3 && strcmp(optarg, weight_name[v]); v++)
@@ -1456,6 +1831,9 @@ int cmd_model(int argc, char **argv)
 	if (!err) {
 		for (i = 0; i < o.ndirs; i++)
 			print_run(&m[i], i ? "DIR2" : "DIR", stdout);
+		for (i = 0; i < o.ndirs && o.residuals && !err; i++)
+			err = print_residuals(&m[i], m[i].better < 0 ? PMB_HYP_PMD : m[i].better,
+					      stdout);
 		if (o.ndirs == 2)
 			print_diff(df, best, stdout);
 		err = write_outputs(&o, m, o.ndirs, df, best);

@@ -2,9 +2,12 @@
 /*
  * The cost model of pmbench model (docs/model.md): per sample
  *
- *	ns = a * syscalls + b * entries_walked + c * none_entries_walked_in_shmem
+ *	ns = a * syscalls + r * entries_returned
+ *	   + b * none_ptes + b_present * present_ptes + b_swap * swap_ptes
+ *	   + b_hole * entries_without_page_table + c * none_ptes_in_shmem
  *
- * fitted by least squares under two hypotheses of how far a read walks.
+ * (the PTE counts are entries walked of each kind), fitted by least squares
+ * under two hypotheses of how far a read walks.
  */
 #ifndef PMB_MODEL_H
 #define PMB_MODEL_H
@@ -22,7 +25,20 @@ enum pmb_model_hyp {
 	PMB_NHYP,
 };
 
-enum pmb_model_coef { PMB_COEF_A, PMB_COEF_B, PMB_COEF_C, PMB_NCOEF };
+/*
+ * The coefficients, in the order in which they are admitted to a fit: one
+ * that is a linear combination of those before it is not identifiable.
+ */
+enum pmb_model_coef {
+	PMB_COEF_A,		/* per syscall */
+	PMB_COEF_B,		/* per none PTE walked */
+	PMB_COEF_BP,		/* per present PTE walked */
+	PMB_COEF_BS,		/* per swap PTE walked (private memory) */
+	PMB_COEF_BH,		/* per entry walked without a page table, or outside the region */
+	PMB_COEF_R,		/* per entry returned (copy-out) */
+	PMB_COEF_C,		/* extra per none PTE walked in shmem (the patch's lookup) */
+	PMB_NCOEF,
+};
 
 const char *pmb_model_hyp_name(enum pmb_model_hyp h);
 
@@ -31,6 +47,15 @@ const char *pmb_model_hyp_name(enum pmb_model_hyp h);
  * the first of which sits at index `pos` of its PMD, under hypothesis h.
  */
 uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch);
+/* The same, and *outside = how many of them lie past the n entries. */
+uint64_t pmb_model_pass_split(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch,
+			      uint64_t *outside);
+/*
+ * Expected entries walked past the region's end by one pmd-hypothesis read of
+ * one entry at PMD position q, over a region of n entries starting at PMD
+ * position p, when the page is drawn uniformly among the region's pages at q.
+ */
+double pmb_model_sparse_outside(unsigned p, uint64_t n, unsigned q);
 
 /*
  * Solve the normal equations g * beta = rhs restricted to the coefficients

@@ -292,3 +292,104 @@ def run_pmbench(binary, *args, timeout=60):
     env = dict(os.environ, PMB_PLOTS_DIR=str(ROOT / "plots"))
     return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+# ---- samples from the per-entry-kind cost model (docs/model.md, "The model") ----
+
+COEFS = ("a", "b", "b_present", "b_swap", "b_hole", "r", "c")
+
+
+def make_view_case(kind="memfd", view="self", **kw):
+    """make_case() with a view (self, second-mapper, fork-child) in its id and row."""
+    c = make_case(kind, **kw)
+    c["view"] = view
+    if view != "self":
+        c["id"] += f"-v{view}"
+    return c
+
+
+def entry_mix(c):
+    """Per entry walked inside the region: fractions of none, present and swap PTEs,
+    of entries without a page table (a view that maps shared memory it never touched),
+    and of none PTEs in shmem."""
+    t, n = c["truth"], c["pages"]
+    shmem = c["kind"] in SHMEM_KINDS
+    if shmem and c.get("view", "self") != "self":
+        return {"b_hole": 1.0}
+    if shmem:
+        none = (t["none"] + t["swapped"]) / n
+        return {"b": none, "b_present": t["present"] / n, "c": none}
+    return {"b": t["none"] / n, "b_present": t["present"] / n, "b_swap": t["swapped"] / n}
+
+
+def split_walk(hyp, pos, n, batch):
+    """(inside, outside): entries walked inside the n-entry region and past its end."""
+    if hyp == "exact":
+        return n, 0
+    ins = out = 0
+    for i in range(0, n, batch):
+        length = min(batch, n - i)
+        v = (pos + i) % PMD_PAGES
+        w = -(-(v + length) // PMD_PAGES) * PMD_PAGES - v
+        ins += min(w, n - i)
+        out += w - min(w, n - i)
+    return ins, out
+
+
+def cost_sampler(coefs, hyp="pmd", n_sparse=None, starts=None):
+    """A write_run sampler whose ns come from the per-entry-kind model:
+    ns = a*reads + r*entries + sum(coef * entries walked of that kind), where
+    entries walked past the region's end count as b_hole, times lognormal noise.
+    coefs: a dict over COEFS (missing ones are 0).  Sparse reads pick a random page
+    of the region, so their walk past the end is exact, not an expectation.
+    starts: {series index: region start} to give samples different starts (a merged run)."""
+    k = {name: float(coefs.get(name, 0.0)) for name in COEFS}
+
+    def ns_of(case, reads, entries, ins, out):
+        mix = entry_mix(case)
+        walk = sum(k[name] * ins * f for name, f in mix.items())
+        return k["a"] * reads + k["r"] * entries + walk + k["b_hole"] * out
+
+    def sampler(case, rng, n, warmup, sigma):
+        rows, values = [], {}
+        pages = case["pages"]
+        for si, (method, batch, qd) in enumerate(case["series"]):
+            start = (starts or {}).get(si, max(case.get("start_pmd_pos", 0), 0))
+            sparse = method == "sparse"
+            bt = 1 if sparse else (batch or pages)
+            vals = []
+            for rnd in range(warmup + (n_sparse or n if sparse else n)):
+                if sparse:
+                    page = rng.randrange(pages)
+                    pos, entries, reads = (start + page) % PMD_PAGES, 1, 1
+                    if hyp == "exact":
+                        ins, out = 1, 0
+                    else:
+                        w = PMD_PAGES - pos
+                        ins = min(w, pages - page)
+                        out = w - ins
+                else:
+                    pos, entries = -1, pages
+                    reads = -(-entries // bt)
+                    ins, out = split_walk(hyp, start, entries, bt)
+                ns = ns_of(case, reads, entries, ins, out) * math.exp(rng.gauss(0.0, sigma))
+                rows.append({"case": case["id"], "method": method, "batch": bt, "qd": qd,
+                             "series": si, "round": rnd, "warmup": int(rnd < warmup),
+                             "discarded": 0, "entries": entries, "reads": reads,
+                             "ns": max(1, round(ns)), "pmd_pos": pos})
+                if rnd >= warmup:
+                    vals.append(ns / entries)
+            values[(method, bt, qd)] = vals
+        return rows, values
+    return sampler
+
+
+def add_view_column(path, cases):
+    """Add cases.tsv's `view` column (write_run writes only the core columns)."""
+    p = Path(path) / "cases.tsv"
+    lines = p.read_text().splitlines()
+    views = {c["id"]: c.get("view", "self") for c in cases}
+    out = [lines[0], lines[1] + "\tview"]
+    for line in lines[2:]:
+        out.append(line + "\t" + views[line.split("\t")[0]])
+    p.write_text("\n".join(out) + "\n")
