@@ -46,16 +46,22 @@ def machine_state():
     return {"swaps": swaps(), "zram": zram, "cgroups": sorted(cgs), "procs": procs}
 
 
+def left_behind(before):
+    """What exists now that did not before (something an earlier test left may go away meanwhile)."""
+    now = machine_state()
+    return {k: sorted(set(now[k]) - set(before[k])) for k in now if set(now[k]) - set(before[k])}
+
+
 @pytest.fixture
 def clean_machine(root):
     before = machine_state()
     yield before
     # Let reaped children disappear before looking.
     for _ in range(50):
-        if machine_state() == before:
+        if not left_behind(before):
             break
         time.sleep(0.1)
-    assert machine_state() == before
+    assert not left_behind(before)
 
 
 # ---------------------------------------------------------------- bad input
