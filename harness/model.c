@@ -271,17 +271,6 @@ struct mrun {
 	double *gmed;			/* median ns of each group */
 };
 
-static int parse_ll(const char *s, long long *out)
-{
-	char *end;
-
-	if (!*s)
-		return -EINVAL;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
 static bool is_read_method(const char *m)
 {
 	size_t i;
@@ -329,7 +318,7 @@ static int case_start_known(const struct mrun *m, size_t cidx)
 	long long v;
 
 	if (m->start_col >= 0 &&
-	    !parse_ll(pmb_tsv_cell(&m->r.cases_tsv, cidx, m->start_col), &v) &&
+	    !pmb_parse_ll(pmb_tsv_cell(&m->r.cases_tsv, cidx, m->start_col), &v) &&
 	    v >= 0 && v < PMB_PMD_PAGES)
 		return (int)v;
 	return -1;
@@ -350,7 +339,7 @@ static int source_start(struct mrun *m, size_t k, size_t cidx)
 	idcol = t->cells ? pmb_tsv_col(t, "case") : -1;
 	for (row = 0; idcol >= 0 && m->src_col[k] >= 0 && row < t->nrows; row++)
 		if (!strcmp(pmb_tsv_cell(t, row, idcol), m->r.cases[cidx].id) &&
-		    !parse_ll(pmb_tsv_cell(t, row, m->src_col[k]), &v) && v >= 0 &&
+		    !pmb_parse_ll(pmb_tsv_cell(t, row, m->src_col[k]), &v) && v >= 0 &&
 		    v < PMB_PMD_PAGES)
 			*slot = (int)v;
 	return *slot;
@@ -604,7 +593,7 @@ static int parse_row(const struct pmb_tsv *t, size_t row, const int *ix, long lo
 	size_t i;
 
 	for (i = 0; i < sizeof(num) / sizeof(num[0]); i++)
-		if (parse_ll(pmb_tsv_cell(t, row, ix[num[i]]), &v[num[i]]))
+		if (pmb_parse_ll(pmb_tsv_cell(t, row, ix[num[i]]), &v[num[i]]))
 			return -EINVAL;
 	if (v[S_ENTRIES] < 0 || v[S_READS] < 0 || v[S_NS] < 0 || v[S_POS] >= PMB_PMD_PAGES)
 		return -EINVAL;

@@ -159,28 +159,6 @@ void pmb_tsv_free(struct pmb_tsv *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int parse_ll(const char *s, long long *out)
-{
-	char *end;
-
-	if (!*s)
-		return -EINVAL;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-static int parse_dbl(const char *s, double *out)
-{
-	char *end;
-
-	if (!*s)
-		return -EINVAL;
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno || *end || !isfinite(*out) ? -EINVAL : 0;
-}
-
 /* Column indexes looked up once; a missing column is a malformed file. */
 static int need_cols(const struct pmb_tsv *t, const char *path, const char *const *names,
 		     size_t n, int *idx)
@@ -230,9 +208,9 @@ static int parse_case(const struct pmb_tsv *t, size_t row, const int *ix, const 
 	}
 	if (!*c->id || !*c->kind)
 		return pmb_err(-EINVAL, "%s:%zu: empty case or kind", path, row + 3);
-	if (parse_ll(pmb_tsv_cell(t, row, ix[5]), &c->pages) ||
-	    parse_dbl(pmb_tsv_cell(t, row, ix[6]), &c->dirty_pct) ||
-	    parse_dbl(pmb_tsv_cell(t, row, ix[7]), &c->swapped_pct))
+	if (pmb_parse_ll(pmb_tsv_cell(t, row, ix[5]), &c->pages) ||
+	    pmb_parse_double(pmb_tsv_cell(t, row, ix[6]), &c->dirty_pct) ||
+	    pmb_parse_double(pmb_tsv_cell(t, row, ix[7]), &c->swapped_pct))
 		return pmb_err(-EINVAL, "%s:%zu: bad pages/dirty_pct/swapped_pct", path, row + 3);
 	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		const char *s = pmb_tsv_cell(t, row, ix[8 + i]);
@@ -242,7 +220,7 @@ static int parse_case(const struct pmb_tsv *t, size_t row, const int *ix, const 
 			*ints[i] = 0;
 			continue;
 		}
-		if (parse_ll(s, ints[i]) || *ints[i] < 0)
+		if (pmb_parse_ll(s, ints[i]) || *ints[i] < 0)
 			return pmb_err(-EINVAL, "%s:%zu: column %s: '%s' is not a count",
 				       path, row + 3, case_cols[8 + i], s);
 	}
@@ -373,12 +351,12 @@ static int load_samples(struct pmb_run *r)
 		struct pmb_series *s;
 		long cidx;
 
-		if (parse_ll(pmb_tsv_cell(t, i, ix[2]), &batch) ||
-		    parse_ll(pmb_tsv_cell(t, i, ix[3]), &qd) ||
-		    parse_ll(pmb_tsv_cell(t, i, ix[4]), &warm) ||
-		    parse_ll(pmb_tsv_cell(t, i, ix[5]), &disc) ||
-		    parse_ll(pmb_tsv_cell(t, i, ix[6]), &entries) ||
-		    parse_ll(pmb_tsv_cell(t, i, ix[7]), &ns) || ns < 0 || entries < 0)
+		if (pmb_parse_ll(pmb_tsv_cell(t, i, ix[2]), &batch) ||
+		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[3]), &qd) ||
+		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[4]), &warm) ||
+		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[5]), &disc) ||
+		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[6]), &entries) ||
+		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[7]), &ns) || ns < 0 || entries < 0)
 			return pmb_err(-EINVAL, "%s:%zu: a number field is malformed", path, i + 3);
 		cidx = pmb_run_find_case(r, pmb_tsv_cell(t, i, ix[0]));
 		if (cidx < 0)

@@ -102,6 +102,28 @@ int pmb_parse_pct(const char *s, double *out)
 	return 0;
 }
 
+int pmb_parse_ll(const char *s, long long *out)
+{
+	char *end;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+int pmb_parse_double(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || *end || !isfinite(*out) ? -EINVAL : 0;
+}
+
 int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -119,12 +141,14 @@ int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-ssize_t pmb_read_full(int fd, void *buf, size_t len)
+/* read (off < 0) or pread until len bytes, EOF or an error. */
+static ssize_t io_full(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t r = read(fd, (char *)buf + done, len - done);
+		ssize_t r = off < 0 ? read(fd, (char *)buf + done, len - done) :
+				      pread(fd, (char *)buf + done, len - done, off + (off_t)done);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -138,23 +162,14 @@ ssize_t pmb_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+ssize_t pmb_read_full(int fd, void *buf, size_t len)
+{
+	return io_full(fd, buf, len, -1);
+}
+
 ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
+	return off < 0 ? -EINVAL : io_full(fd, buf, len, off);
 }
 
 int pmb_write_full(int fd, const void *buf, size_t len)

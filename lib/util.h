@@ -32,6 +32,9 @@ void pmb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pmb_parse_size(const char *s, uint64_t *out);
 /* "50%", "50", "12.5%" -> 0..100; -EINVAL outside. */
 int pmb_parse_pct(const char *s, double *out);
+/* A whole TSV/JSON field: a signed integer, or a finite double; -EINVAL otherwise. */
+int pmb_parse_ll(const char *s, long long *out);
+int pmb_parse_double(const char *s, double *out);
 /* Unsigned integer within [min, max]. */
 int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
