@@ -57,6 +57,12 @@ extern const struct pmw_kind *const pmw_kinds[];
 const struct pmw_kind *pmw_kind_find(const char *name);
 
 /* Helpers for kinds: mmap r->len with MADV_NOHUGEPAGE; unmap and close. */
+/*
+ * mmap at a 2 MiB boundary.  Where a region starts inside its PMD decides how
+ * far a pagemap read walks on kernels that walk to the PMD's end (6.1), so
+ * every region and view starts at the same place: position 0.
+ */
+void *pmw_mmap_pmd_aligned(size_t len, int prot, int flags, int fd);
 int pmw_region_map(struct pmw_region *r, int flags, int fd);
 void pmw_region_unmap(struct pmw_region *r);
 /* open(/proc/self/map_files/<start>-<end>) read-only: fd or -errno. */

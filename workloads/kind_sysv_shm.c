@@ -6,6 +6,9 @@
  * view uses.  The backing shmem file is /proc/self/map_files/<range>.
  */
 #include "kind.h"
+#include "pagemap.h"
+
+#include <stdint.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,9 +44,34 @@ static void sysv_shm_destroy(struct pmw_region *r)
 	r->fd = -1;
 }
 
+/* shmat at a 2 MiB boundary, like pmw_mmap_pmd_aligned(): inside a reservation, with SHM_REMAP. */
+static void *shmat_pmd_aligned(int id, size_t len, int flags)
+{
+	const size_t pmd = (size_t)PMB_PMD_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+	char *res = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *start;
+	void *p;
+
+	if (res == MAP_FAILED)
+		return (void *)-1;
+	start = (char *)(((uintptr_t)res + pmd - 1) & ~(uintptr_t)(pmd - 1));
+	p = shmat(id, start, flags | SHM_REMAP);
+	if (p == (void *)-1) {
+		int e = errno;
+
+		munmap(res, len + pmd);
+		errno = e;
+		return p;
+	}
+	if (start > res)
+		munmap(res, (size_t)(start - res));
+	munmap(start + len, (size_t)(res + len + pmd - (start + len)));
+	return p;
+}
+
 static int attach(struct pmw_region *r)
 {
-	void *p = shmat(r->id, NULL, 0);
+	void *p = shmat_pmd_aligned(r->id, r->len, 0);
 
 	if (p == (void *)-1)
 		return -errno;
@@ -79,7 +107,7 @@ static int sysv_shm_create(struct pmw_region *r)
 
 static void *sysv_shm_map_again(const struct pmw_region *r)
 {
-	void *p = shmat(r->id, NULL, SHM_RDONLY);
+	void *p = shmat_pmd_aligned(r->id, r->len, SHM_RDONLY);
 
 	return p == (void *)-1 ? MAP_FAILED : p;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kind registry and the mapping helpers every kind shares. */
 #include "kind.h"
+#include "pagemap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,9 +44,34 @@ const struct pmw_kind *pmw_kind_find(const char *name)
 	return NULL;
 }
 
+void *pmw_mmap_pmd_aligned(size_t len, int prot, int flags, int fd)
+{
+	const size_t pmd = (size_t)PMB_PMD_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+	char *res, *start, *p;
+
+	/* Reserve len + 2 MiB of address space, then map at its first 2 MiB boundary. */
+	res = mmap(NULL, len + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	start = (char *)(((uintptr_t)res + pmd - 1) & ~(uintptr_t)(pmd - 1));
+	p = mmap(start, len, prot, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(res, len + pmd);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (start > res)
+		munmap(res, (size_t)(start - res));
+	if (res + len + pmd > start + len)
+		munmap(start + len, (size_t)(res + len + pmd - (start + len)));
+	return p;
+}
+
 int pmw_region_map(struct pmw_region *r, int flags, int fd)
 {
-	void *p = mmap(NULL, r->len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	void *p = pmw_mmap_pmd_aligned(r->len, PROT_READ | PROT_WRITE, flags, fd);
 
 	if (p == MAP_FAILED)
 		return -errno;

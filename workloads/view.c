@@ -22,7 +22,7 @@ static void *map_again(const struct pmw_region *r, const struct pmw_kind *k)
 {
 	if (k->map_again)
 		return k->map_again(r);
-	return mmap(NULL, r->len, PROT_READ, MAP_SHARED, r->fd, 0);
+	return pmw_mmap_pmd_aligned(r->len, PROT_READ, MAP_SHARED, r->fd);
 }
 
 /* Drop the inherited mapping (and fd), so that the view holds only its own. */
