@@ -190,6 +190,7 @@ static void usage(FILE *f, const char *cmd)
 "                     process maps the same shmem, never touching it), fork-child\n"
 "  --touch MODE       write (default: dirty with the pattern) or read (present, clean)\n"
 "  --sequence         add, per kind, the fault/pageout/fault/remove/pageout/remove sequence\n"
+"                     (--no-sequence: leave it out again)\n"
 "  --swapin-rounds N  time faulting every swapped page back in, N times per case\n"
 "  --rounds N         measured rounds per series (every method once per round)\n"
 "  --warmup N         warm-up rounds per series, discarded\n"
@@ -214,7 +215,7 @@ static void usage(FILE *f, const char *cmd)
 
 enum { O_PROFILE = 256, O_KINDS, O_SWAPOUT, O_SIZE, O_DIRTY, O_SWAPPED, O_LAYOUT, O_METHODS,
        O_BATCHES, O_ROUNDS, O_WARMUP, O_SERIES, O_SPARSE, O_CPU, O_SEED, O_SWAP, O_SWAPSIZE,
-       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD, O_VIEWS, O_TOUCH, O_SEQUENCE, O_SWAPIN };
+       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD, O_VIEWS, O_TOUCH, O_SEQUENCE, O_NOSEQUENCE, O_SWAPIN };
 
 static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
@@ -241,6 +242,7 @@ static const struct option longopts[] = {
 	{ "views", required_argument, NULL, O_VIEWS },
 	{ "touch", required_argument, NULL, O_TOUCH },
 	{ "sequence", no_argument, NULL, O_SEQUENCE },
+	{ "no-sequence", no_argument, NULL, O_NOSEQUENCE },
 	{ "swapin-rounds", required_argument, NULL, O_SWAPIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -321,6 +323,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 			p->touch = optarg;
 			break;
 		case O_SEQUENCE: p->sequence = true; break;
+		case O_NOSEQUENCE: p->sequence = false; break;
 		case O_SWAPIN: err = uint_opt("--swapin-rounds", optarg, 0, 1000, &p->swapin_rounds); break;
 		case O_CPU:
 			err = uint_opt("--cpu", optarg, 0, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) - 1, &u);
