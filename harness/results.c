@@ -86,7 +86,7 @@ int pmb_rundir_create(struct pmb_rundir *rd, const char *root)
 		"t_swapped_r_none\tt_swapped_r_present\tt_swapped_r_swapped\t"
 		"swap_bad_type\tswap_bad_offset\tswap_dup\tswap_content_ok\tswap_content_bad\t"
 		"swap_content_unchecked\tsmaps_swap_kb\toracle_swap_kb\tmethods_agree\t"
-		"series_total\tseries_discarded\tview\ttouch\tuserspace_vs_oracle\tstart_pmd_pos\n");
+		"series_total\tseries_discarded\tview\ttouch\tuserspace_vs_oracle\tstart_pmd_pos\tthp_pages\n");
 	fprintf(rd->samples, "# pagemap-bench samples v1\n"
 		"case\tmethod\tbatch\tqd\tseries\tround\twarmup\tdiscarded\tentries\treads\tns\tpmd_pos\n");
 	fflush(rd->cases);
@@ -347,12 +347,12 @@ void pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct 
 		for (int r = 0; r < PMS_NR; r++)
 			fprintf(rd->cases, "\t%" PRIu64, c->cm[t][r]);
 	fprintf(rd->cases, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		"\t%" PRId64 "\t%" PRIu64 "\t%s\t%u\t%u\t%s\t%s\t%s\t%d\n",
+		"\t%" PRId64 "\t%" PRIu64 "\t%s\t%u\t%u\t%s\t%s\t%s\t%d\t%ld\n",
 		c->bad_type, c->bad_offset, c->dup, c->content_ok, c->content_bad, c->content_unchecked,
 		c->smaps_swap_kb == UINT64_MAX ? (int64_t)-1 : (int64_t)c->smaps_swap_kb,
 		c->oracle_swap_kb, c->agree ? c->agree : "-", c->series_total, c->series_discarded,
 		c->view ? c->view : "self", c->touch ? c->touch : "write", c->userspace[0] ? c->userspace : "-",
-		c->start_pmd_pos);
+		c->start_pmd_pos, c->thp_pages);
 	fflush(rd->cases);
 }
 

@@ -787,10 +787,12 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	int err;
 
 	c->start_pmd_pos = -1;
+	c->thp_pages = -1;
 	err = build_case(r, c);
 	if (err)
 		return err < 0 ? err : 0;
 	c->start_pmd_pos = (int)(r->w.view_addr / (uint64_t)r->w.page_size % PMB_PMD_PAGES);
+	c->thp_pages = r->w.thp_pages;
 	ref = malloc(c->pages);
 	now = malloc(c->pages);
 	expect = malloc(c->pages);

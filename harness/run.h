@@ -80,6 +80,7 @@ struct pmb_case {
 	const char *agree;			/* yes no - */
 	char userspace[32];			/* the userspace method against the oracle: yes, no:N, - */
 	int start_pmd_pos;			/* the region's first page's index in its 2 MiB block, -1 unknown */
+	long thp_pages;				/* pages mapped by PMDs when built (thp-shmem), -1 unknown */
 	unsigned series_total, series_discarded;
 };
 
