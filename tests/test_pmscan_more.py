@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import EXIT_ERROR, EXIT_INCORRECT, EXIT_PASS, EXIT_USAGE
-from test_pmscan import CHILD, PAGE, Target, parse_agree, parse_tsv, pmscan
+from test_pmscan import CHILD, PAGE, Target, parse_agree, parse_tsv, pmscan, target_factory  # noqa: F401 (fixture)
 
 W, R = 1, 3
 NEW = ["uring:7:3", "uring:64", "uring:1:1", "uring:1000:256", "scan-ioctl", "userspace"]
@@ -69,20 +69,6 @@ def states(out):
 def kernel_at_least(major, minor):
     rel = platform.release().split(".")
     return (int(rel[0]), int(rel[1].split("-")[0])) >= (major, minor)
-
-
-@pytest.fixture
-def target_factory():
-    made = []
-
-    def make(kind="private", pages=100, touch=(), pageout=()):
-        t = Target(kind, pages, touch, pageout)
-        made.append(t)
-        return t
-
-    yield make
-    for t in made:
-        t.close()
 
 
 # --- output shape ---------------------------------------------------------

@@ -178,16 +178,6 @@ def expected(kind, dirty=DIRTY):
 
 # ------------------------------------------------------------------- kinds
 
-def test_list_has_new_kinds(bins):
-    r = subprocess.run([bins / "pmwork", "--list"], capture_output=True,
-                       text=True, timeout=TIMEOUT)
-    assert r.returncode == EXIT_PASS, r.stderr
-    rows = [l.split("\t") for l in r.stdout.splitlines()]
-    assert [row[0] for row in rows] == ALL_KINDS
-    for row in rows:
-        assert row[2] == "ok" or row[2].startswith("skip: "), row
-
-
 def test_tmpfs_without_tmpfs_skips(bins, tmp_path):
     """PMB_TMPFS naming a directory that is not tmpfs is a skip with the reason."""
     env = dict(os.environ, PMB_TMPFS=str(tmp_path))
