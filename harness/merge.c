@@ -112,26 +112,33 @@ static const char *jstr(json_t *o, const char *a, const char *b)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/* Why run b cannot be merged with run a, or NULL. */
+static const char *incompatible(const struct source *a, const struct source *b)
+{
+	if (strcmp(jstr(b->meta, "status", NULL), "complete"))
+		return "is not a complete run";
+	if (strcmp(jstr(b->meta, "schema", NULL), jstr(a->meta, "schema", NULL)))
+		return "has another schema";
+	if (strcmp(jstr(b->meta, "kernel", "release"), jstr(a->meta, "kernel", "release")) ||
+	    strcmp(jstr(b->meta, "kernel", "version"), jstr(a->meta, "kernel", "version")))
+		return "comes from another kernel";
+	if (!json_equal(json_object_get(b->meta, "params"), json_object_get(a->meta, "params")))
+		return "was run with other parameters";
+	if (b->ncases != a->ncases || strcmp(b->header[1], a->header[1]))
+		return "has other cases";
+	return NULL;
+}
+
 /* Same schema, kernel and parameters, and complete: or the merge means nothing. */
-static int check_compatible(struct source *s, size_t n)
+static int check_compatible(const struct source *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(jstr(s[i].meta, "status", NULL), "complete"))
-			return pmb_err(-EINVAL, "%s: the run is %s, not complete", s[i].dir,
-				       jstr(s[i].meta, "status", NULL));
-		if (!i)
-			continue;
-		if (strcmp(jstr(s[i].meta, "schema", NULL), jstr(s[0].meta, "schema", NULL)))
-			return pmb_err(-EINVAL, "%s: schema %s differs from %s's", s[i].dir,
-				       jstr(s[i].meta, "schema", NULL), s[0].dir);
-		if (strcmp(jstr(s[i].meta, "kernel", "release"), jstr(s[0].meta, "kernel", "release")) ||
-		    strcmp(jstr(s[i].meta, "kernel", "version"), jstr(s[0].meta, "kernel", "version")))
-			return pmb_err(-EINVAL, "%s: another kernel than %s (%s)", s[i].dir, s[0].dir,
-				       jstr(s[i].meta, "kernel", "release"));
-		if (!json_equal(json_object_get(s[i].meta, "params"), json_object_get(s[0].meta, "params")))
-			return pmb_err(-EINVAL, "%s: other parameters than %s", s[i].dir, s[0].dir);
-		if (s[i].ncases != s[0].ncases || strcmp(s[i].header[1], s[0].header[1]))
-			return pmb_err(-EINVAL, "%s: other cases than %s", s[i].dir, s[0].dir);
+		const char *why = incompatible(&s[0], &s[i]);
+
+		if (why) {
+			pmb_err(0, "merge: %s %s (compared with %s)", s[i].dir, why, s[0].dir);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -157,8 +164,8 @@ static int write_cases(const char *out, struct source *s, size_t n)
 			field(s[i].case_lines[r], 8, vb, sizeof(vb));
 			if (strcmp(a, b)) {
 				fclose(f);
-				return pmb_err(-EINVAL, "%s: case %zu is %s, %s has %s", s[i].dir, r + 1, b,
-					       s[0].dir, a);
+				pmb_err(0, "merge: %s: case %zu is %s, %s has %s", s[i].dir, r + 1, b, s[0].dir, a);
+				return -EINVAL;
 			}
 			if (strcmp(va, vb))
 				pmb_warn("%s: %s in %s, %s in %s; the merge keeps the worse", a, va, s[0].dir, vb,
