@@ -21,7 +21,7 @@ RESULTS=${PMB_RESULTS:-$TOP/results}
 # sequence, dense, batched and sparse reads, and swap-in.
 DEFAULT_RUN=(--kinds memfd,shared-anon,private-anon --swapout pageout --size 16M --dirty 100,50
 	--swapped 50 --views self,second-mapper --sequence --methods dense,sparse,batched
-	--batches 1,8,64,512 --rounds 10 --warmup 2 --series 2 --sparse-reads 64 --swapin-rounds 3)
+	--batches 1,8,64,512 --rounds 10 --warmup 2 --series 2 --sparse-reads 64 --swapin-rounds 5)
 
 die() { echo "$PROG: $*" >&2; exit 3; }
 usage_err() { echo "$PROG: $*" >&2; exit 64; }
