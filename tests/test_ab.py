@@ -117,3 +117,15 @@ def test_shmem_reads_slow_down_and_private_ones_do_not(ab):
             assert r["verdict"] == "regression" and r["ci_lo"] > 1.5, r
         if case.startswith("private-anon-"):
             assert r["verdict"] != "regression", r
+
+
+def test_the_cost_model_names_what_the_patch_costs(ab):
+    """Fitted per kernel by ab.sh: 6.1 walks to the PMD's end, and what got dearer is a none PTE
+    in a shmem VMA (the patch's page-cache lookup)."""
+    _, d = ab
+    js = json.loads((d / "patched" / "model-vs-stock.json").read_text())
+    for run in js["runs"]:
+        assert run["better_fit"] == "pmd", run["fits"]["pmd"]["rms_rel_err"]
+        assert run["sparse"]["slope_ns_per_pos"]["ci_hi"] < 0
+    diff = js["diff"]["pmd"]
+    assert diff["c"]["ci_lo"] > 0 and diff["c"]["verdict"].startswith("c rises by")
