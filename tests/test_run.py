@@ -311,3 +311,15 @@ def test_sigkill_leftovers_are_cleaned_by_the_next_start(bins, tmp_path, clean_m
     assert meta["status"] == "interrupted"
     r = pmbench(bins, "cleanup")
     assert r.stdout.strip() == "cleaned 0 leftover items"
+
+
+def test_a_limit_that_kills_the_workload_is_an_oom_case_and_the_run_goes_on(bins, tmp_path, clean_machine):
+    # 2 MiB of swap cannot take 90% of 64 MiB: the memory cgroup OOM-kills the workload.
+    r = pmbench(bins, "verify", "--results", str(tmp_path), "--size", "64M,1M", "--kinds", "private-anon",
+                "--swapout", "cgroup", "--swapped", "90", "--swap-size", "2M")
+    cases = read_tsv(run_dir(tmp_path) / "cases.tsv")
+    big, small = cases
+    assert big["verdict"] == "oom" and "OOM-killed" in big["reason"], big
+    assert small["verdict"] == "correct", small      # the run went on to the next case
+    assert r.returncode == EXIT_PASS, r.stderr
+    assert "# SKIP oom:" in r.stdout
