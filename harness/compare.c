@@ -415,7 +415,7 @@ static json_t *run_json(const struct pmb_run *r)
 
 	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "dir", d, "run_id", r->run_id,
 			 "kernel_release", r->krelease, "kernel_version", r->kversion,
-			 "config_hash", r->kconfig);
+			 "config_fnv1a64", r->kconfig);
 }
 
 static json_t *row_json(const struct pmb_cmp *c, const struct pmb_cmp_row *r)

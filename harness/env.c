@@ -37,14 +37,15 @@ int pmb_own_open(void)
 	return own_fd < 0 ? -errno : 0;
 }
 
-/* Everything was released: forget the log. */
-void pmb_own_close(void)
+/* Forget the log when everything was released; keep it for the next sweep otherwise. */
+void pmb_own_close(bool released)
 {
 	if (own_fd < 0)
 		return;
 	close(own_fd);
 	own_fd = -1;
-	unlink(own_path);
+	if (released)
+		unlink(own_path);
 }
 
 int pmb_own_note(const char *what, const char *arg)
@@ -62,6 +63,9 @@ int pmb_own_note(const char *what, const char *arg)
 		fdatasync(own_fd);
 	return n;
 }
+
+static bool swap_active(const char *path);
+static int swapoff_retry(const char *path);
 
 static bool pid_is_pmbench(int pid)
 {
@@ -113,6 +117,7 @@ static int sweep_one(const char *file, bool verbose)
 {
 	char line[512];
 	FILE *f = fopen(file, "re");
+	bool stuck = false;
 	int n = 0;
 
 	if (!f)
@@ -135,11 +140,19 @@ static int sweep_one(const char *file, bool verbose)
 						fprintf(stderr, "pmbench: removed leftover cgroup %s\n", arg);
 				}
 			} else if (pass == 1 && !strcmp(what, "swapon")) {
-				if (swapoff(arg) == 0) {
+				if (!swap_active(arg))
+					continue;
+				if (swapoff_retry(arg) == 0) {
 					n++;
 					if (verbose)
 						fprintf(stderr, "pmbench: swapped off leftover %s\n", arg);
+				} else {
+					pmb_warn("cannot swap off leftover %s: %s; kept for the next cleanup", arg,
+						 strerror(errno));
+					stuck = true;
 				}
+			} else if (pass == 2 && stuck) {
+				continue;	/* its zram cannot be reset while it is still swap */
 			} else if (pass == 2 && !strcmp(what, "zram") &&
 				   sscanf(arg, "%d %d", &idx, &hot) == 2) {
 				zram_release(idx, hot);
@@ -152,7 +165,8 @@ static int sweep_one(const char *file, bool verbose)
 		}
 	}
 	fclose(f);
-	unlink(file);
+	if (!stuck)
+		unlink(file);
 	return n;
 }
 
@@ -170,7 +184,8 @@ int pmb_sweep_leftovers(bool verbose)
 
 		if (sscanf(de->d_name, "owned.%d", &pid) != 1)
 			continue;
-		if (pid == (int)getpid() || pid_is_pmbench(pid))
+		/* Our own pid's log can only be a dead run's: ours is made after the sweep. */
+		if (pid != (int)getpid() && pid_is_pmbench(pid))
 			continue;
 		snprintf(path, sizeof(path), PMB_STATE_DIR "/%s", de->d_name);
 		r = sweep_one(path, verbose);
@@ -385,17 +400,37 @@ int pmb_swap_setup(struct pmb_swap *sw, const char *mode, uint64_t size_bytes, c
 	return pmb_swap_refresh(sw);
 }
 
-void pmb_swap_teardown(struct pmb_swap *sw)
+/* swapoff, retried when a signal interrupts the drain; 0 when the device is no longer swap. */
+static int swapoff_retry(const char *path)
 {
+	for (int i = 0; i < 20; i++) {
+		if (swapoff(path) == 0 || errno == EINVAL)	/* EINVAL: not (or no longer) swap */
+			return 0;
+		if (errno != EINTR)
+			break;
+	}
+	return -errno;
+}
+
+int pmb_swap_teardown(struct pmb_swap *sw)
+{
+	int err = 0;
+
 	if (sw->swapped_on) {
-		if (swapoff(sw->path) < 0)
-			pmb_warn("swapoff %s: %s", sw->path, strerror(errno));
+		err = swapoff_retry(sw->path);
+		if (err) {
+			/* Still swap: resetting its zram would fail too.  Keep the ownership log. */
+			pmb_warn("swapoff %s: %s; it is still active swap (./run.sh cleanup retries)",
+				 sw->path, strerror(-err));
+			return err;
+		}
 		sw->swapped_on = false;
 	}
 	if (sw->zram_index >= 0) {
 		zram_release(sw->zram_index, sw->zram_hot_added);
 		sw->zram_index = -1;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- cgroups */

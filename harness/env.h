@@ -18,7 +18,7 @@
 struct pmb_swapdev {
 	char path[256];
 	unsigned type;		/* index into the kernel's swap_info, as pagemap reports it */
-	uint64_t pages;		/* size in pages, from /proc/swaps */
+	uint64_t pages;		/* usable slots, from /proc/swaps: offsets 1..pages (0 is the header) */
 	bool ours;
 };
 
@@ -53,7 +53,7 @@ struct pmb_cgroup_env {
 
 /* Ownership log. */
 int pmb_own_open(void);
-void pmb_own_close(void);
+void pmb_own_close(bool released);
 int pmb_own_note(const char *what, const char *arg);
 /* Clean what dead runs left; returns how many items were cleaned or -errno. */
 int pmb_sweep_leftovers(bool verbose);
@@ -61,7 +61,7 @@ int pmb_sweep_leftovers(bool verbose);
 /* Swap. */
 int pmb_swap_setup(struct pmb_swap *sw, const char *mode, uint64_t size_bytes, char *why, size_t whylen);
 int pmb_swap_refresh(struct pmb_swap *sw);
-void pmb_swap_teardown(struct pmb_swap *sw);
+int pmb_swap_teardown(struct pmb_swap *sw);
 const struct pmb_swapdev *pmb_swap_by_type(const struct pmb_swap *sw, unsigned type);
 /* Device `dev` (an index into devs) is proven to be swap type `type`. */
 void pmb_swap_prove(struct pmb_swap *sw, unsigned dev, unsigned type);

@@ -32,6 +32,9 @@ struct pmb_gate {
 	struct pmb_gate_row *rows;	/* parallel to c.rows */
 	struct pmb_gate_corr *corr;	/* parallel to c.corr */
 	size_t n_st[3], nc_st[3], nraised;
+	/* Cases only CAND has, judged on what needs no BASE (correct, swapped-reported). */
+	size_t cand_only, cand_only_fail;
+	char cand_only_msg[1024];
 	int exit_code;
 	char why[512];
 };

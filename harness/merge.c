@@ -119,8 +119,11 @@ static const char *incompatible(const struct source *a, const struct source *b)
 		return "is not a complete run";
 	if (strcmp(jstr(b->meta, "schema", NULL), jstr(a->meta, "schema", NULL)))
 		return "has another schema";
+	/* Stock and patched images share release and version strings: their hashes tell them apart. */
 	if (strcmp(jstr(b->meta, "kernel", "release"), jstr(a->meta, "kernel", "release")) ||
-	    strcmp(jstr(b->meta, "kernel", "version"), jstr(a->meta, "kernel", "version")))
+	    strcmp(jstr(b->meta, "kernel", "version"), jstr(a->meta, "kernel", "version")) ||
+	    strcmp(jstr(b->meta, "kernel", "image_sha256"), jstr(a->meta, "kernel", "image_sha256")) ||
+	    strcmp(jstr(b->meta, "kernel", "config_fnv1a64"), jstr(a->meta, "kernel", "config_fnv1a64")))
 		return "comes from another kernel";
 	if (!json_equal(json_object_get(b->meta, "params"), json_object_get(a->meta, "params")))
 		return "was run with other parameters";

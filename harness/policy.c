@@ -22,6 +22,15 @@ static const char *const sel_names[PMB_SEL_NR] = {
 };
 static const char *const groups[] = { "shmem", "private", "all" };
 static const char *const states[] = { "swapped", "holes", "resident", "any" };
+/* What pmwork, pmscan and pmbench run call things (workloads/kinds.c, bench/methods.c). */
+static const char *const kinds[] = { "file-disk", "memfd", "private-anon", "shared-anon", "sysv-shm",
+				     "thp-shmem", "tmpfs" };
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+static const char *const methods[] = { "batched", "dense", "scan-ioctl", "sparse", "swapin", "uring",
+				       "userspace" };
+#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+static const char *const swapouts[] = { "cgroup", "none", "pageout" };
+static const char *const views[] = { "fork-child", "second-mapper", "self" };
 static const struct {
 	const char *name;
 	unsigned flag;
@@ -183,7 +192,7 @@ static int parse_selector(struct pctx *c, char *tok, struct pmb_rule *r, int *st
 	if (k == PMB_SEL_NR && (!strcmp(tok, "max_slowdown") || !strcmp(tok, "correctness")))
 		return perr(c, "expected ':' between the selectors and '%s'", tok);
 	if (k == PMB_SEL_NR)
-		return perr(c, "unknown selector '%s' (kind, group, state, method, swapout)", tok);
+		return perr(c, "unknown selector '%s' (kind, group, state, method, swapout, view)", tok);
 	if (r->sel[k][0])
 		return perr(c, "selector '%s' given twice", tok);
 	if (!valid_name(eq + 1))
@@ -192,6 +201,17 @@ static int parse_selector(struct pctx *c, char *tok, struct pmb_rule *r, int *st
 		return perr(c, "group '%s': expected shmem, private or all", eq + 1);
 	if (k == PMB_SEL_STATE && strcmp(eq + 1, "*") && !in_list(eq + 1, states, 4))
 		return perr(c, "state '%s': expected swapped, holes, resident or any", eq + 1);
+	/* A misspelt value would match nothing and silently drop the rule's requirement. */
+	if (k == PMB_SEL_KIND && strcmp(eq + 1, "*") && !in_list(eq + 1, kinds, NKINDS))
+		return perr(c, "kind '%s': expected one of file-disk, memfd, private-anon, shared-anon, "
+			    "sysv-shm, thp-shmem, tmpfs", eq + 1);
+	if (k == PMB_SEL_METHOD && strcmp(eq + 1, "*") && !in_list(eq + 1, methods, NMETHODS))
+		return perr(c, "method '%s': expected one of batched, dense, scan-ioctl, sparse, swapin, "
+			    "uring, userspace", eq + 1);
+	if (k == PMB_SEL_SWAPOUT && strcmp(eq + 1, "*") && !in_list(eq + 1, swapouts, 3))
+		return perr(c, "swapout '%s': expected cgroup, none or pageout", eq + 1);
+	if (k == PMB_SEL_VIEW && strcmp(eq + 1, "*") && !in_list(eq + 1, views, 3))
+		return perr(c, "view '%s': expected self, second-mapper or fork-child", eq + 1);
 	snprintf(r->sel[k], sizeof(r->sel[k]), "%s", eq + 1);
 	return 0;
 }

@@ -279,6 +279,14 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	json_object_set_new(o, "sparse_reads", json_integer(p->sparse_reads));
 	json_object_set_new(o, "cpu", json_integer(p->cpu));
 	json_object_set_new(o, "timing", json_boolean(p->timing));
+	json_object_set_new(o, "views", str_list(p->views, p->nviews));
+	json_object_set_new(o, "touch", json_string(p->touch));
+	json_object_set_new(o, "qd", json_integer(p->qd));
+	json_object_set_new(o, "sequence", json_boolean(p->sequence));
+	json_object_set_new(o, "swapin_rounds", json_integer(p->swapin_rounds));
+	json_object_set_new(o, "swap", json_string(p->swap));
+	json_object_set_new(o, "swap_size_bytes", json_integer((json_int_t)p->swap_size));
+	json_object_set_new(o, "cgroup", json_string(p->cgroup));
 	json_object_set_new(o, "content_check", json_boolean(p->check_content));
 	json_object_set_new(m, "params", o);
 

@@ -91,13 +91,34 @@ static int split(const char *opt, const char *arg, const char **out, unsigned *n
 	*n = 0;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*n == PMB_MAX_LIST)
-			return pmb_err(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
+			return pmb_fail(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
 		if (allowed && !in_set(tok, allowed, nallowed))
-			return pmb_err(-EINVAL, "%s: unknown value '%s'", opt, tok);
+			return pmb_fail(-EINVAL, "%s: unknown value '%s'", opt, tok);
+		if (in_set(tok, out, *n))	/* twice would mean two cases with one id */
+			return pmb_fail(-EINVAL, "%s: '%s' given twice", opt, tok);
 		out[(*n)++] = tok;
 	}
 	if (!*n)
-		return pmb_err(-EINVAL, "%s: empty list", opt);
+		return pmb_fail(-EINVAL, "%s: empty list", opt);
+	return 0;
+}
+
+/* A value twice in a numeric list ("64M,65536K", "50,50%") would make two cases with one id. */
+static int no_dup_u64(const char *opt, const uint64_t *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (v[i] == v[j])
+				return pmb_fail(-EINVAL, "%s: %" PRIu64 " given twice", opt, v[i]);
+	return 0;
+}
+
+static int no_dup_double(const char *opt, const double *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (v[i] == v[j])
+				return pmb_fail(-EINVAL, "%s: %g given twice", opt, v[i]);
 	return 0;
 }
 
@@ -110,9 +131,9 @@ static int parse_sizes(const char *opt, const char *arg, struct pmb_params *p)
 	for (unsigned i = 0; !err && i < p->nsizes; i++) {
 		if (pmb_parse_size(v[i], &p->sizes[i]) < 0 || p->sizes[i] < (uint64_t)psz ||
 		    p->sizes[i] % (uint64_t)psz)
-			return pmb_err(-EINVAL, "%s: '%s' is not a size of whole pages (e.g. 64M, 4G)", opt, v[i]);
+			return pmb_fail(-EINVAL, "%s: '%s' is not a size of whole pages (e.g. 64M, 4G)", opt, v[i]);
 	}
-	return err;
+	return err ? err : no_dup_u64(opt, p->sizes, p->nsizes);
 }
 
 static int parse_pcts(const char *opt, const char *arg, double *out, unsigned *n)
@@ -122,8 +143,8 @@ static int parse_pcts(const char *opt, const char *arg, double *out, unsigned *n
 
 	for (unsigned i = 0; !err && i < *n; i++)
 		if (pmb_parse_pct(v[i], &out[i]) < 0)
-			return pmb_err(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
-	return err;
+			return pmb_fail(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
+	return err ? err : no_dup_double(opt, out, *n);
 }
 
 static int parse_batches(const char *opt, const char *arg, struct pmb_params *p)
@@ -133,8 +154,8 @@ static int parse_batches(const char *opt, const char *arg, struct pmb_params *p)
 
 	for (unsigned i = 0; !err && i < p->nbatches; i++)
 		if (pmb_parse_u64(v[i], 1, 1 << 20, &p->batches[i]) < 0)
-			return pmb_err(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
-	return err;
+			return pmb_fail(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
+	return err ? err : no_dup_u64(opt, p->batches, p->nbatches);
 }
 
 static int uint_opt(const char *opt, const char *arg, uint64_t min, uint64_t max, unsigned *out)
@@ -142,7 +163,7 @@ static int uint_opt(const char *opt, const char *arg, uint64_t min, uint64_t max
 	uint64_t v;
 
 	if (pmb_parse_u64(arg, min, max, &v) < 0)
-		return pmb_err(-EINVAL, "%s: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
+		return pmb_fail(-EINVAL, "%s: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
 			       opt, arg, min, max);
 	*out = (unsigned)v;
 	return 0;
@@ -290,7 +311,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		int err = 0;
 
 		switch (c) {
@@ -304,7 +325,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 		case O_SWAPPED: err = parse_pcts("--swapped", optarg, p->swapped, &p->nswapped); break;
 		case O_LAYOUT:
 			if (!in_set(optarg, layouts, 3))
-				err = pmb_err(-EINVAL, "--layout: '%s' is not contiguous, strided or random", optarg);
+				err = pmb_fail(-EINVAL, "--layout: '%s' is not contiguous, strided or random", optarg);
 			p->layout = optarg;
 			break;
 		case O_METHODS:
@@ -319,7 +340,7 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 		case O_VIEWS: err = split("--views", optarg, p->views, &p->nviews, known_views, 3); break;
 		case O_TOUCH:
 			if (strcmp(optarg, "write") && strcmp(optarg, "read"))
-				err = pmb_err(-EINVAL, "--touch: '%s' is not write or read", optarg);
+				err = pmb_fail(-EINVAL, "--touch: '%s' is not write or read", optarg);
 			p->touch = optarg;
 			break;
 		case O_SEQUENCE: p->sequence = true; break;
@@ -331,17 +352,17 @@ static int parse_args(int argc, char **argv, struct pmb_params *p, const char *c
 			break;
 		case O_SEED:
 			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &v) < 0)
-				err = pmb_err(-EINVAL, "--seed: '%s' is not a whole number", optarg);
+				err = pmb_fail(-EINVAL, "--seed: '%s' is not a whole number", optarg);
 			p->seed = v;
 			break;
 		case O_SWAP: p->swap = optarg; break;
 		case O_SWAPSIZE:
 			if (pmb_parse_size(optarg, &p->swap_size) < 0 || p->swap_size < (1 << 20))
-				err = pmb_err(-EINVAL, "--swap-size: '%s' is not a size of at least 1M", optarg);
+				err = pmb_fail(-EINVAL, "--swap-size: '%s' is not a size of at least 1M", optarg);
 			break;
 		case O_CGROUP:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "v1") && strcmp(optarg, "v2"))
-				err = pmb_err(-EINVAL, "--cgroup: '%s' is not auto, v1 or v2", optarg);
+				err = pmb_fail(-EINVAL, "--cgroup: '%s' is not auto, v1 or v2", optarg);
 			p->cgroup = optarg;
 			break;
 		case O_RESULTS: p->results = optarg; break;
@@ -946,8 +967,7 @@ static int setup_env(struct runner *r)
 static void teardown(struct runner *r)
 {
 	release_case(r);
-	pmb_swap_teardown(&r->sw);
-	pmb_own_close();
+	pmb_own_close(pmb_swap_teardown(&r->sw) == 0);
 }
 
 static int run_main(int argc, char **argv, const char *cmd)
@@ -984,7 +1004,7 @@ static int run_main(int argc, char **argv, const char *cmd)
 
 		if (preflight(r, why, sizeof(why)) < 0) {
 			pmb_err(0, "skip: %s (use a smaller --size)", why);
-			pmb_own_close();
+			pmb_own_close(true);
 			free(r->cases);
 			free(r);
 			return PMB_EXIT_SKIP;
@@ -1013,7 +1033,16 @@ static int run_main(int argc, char **argv, const char *cmd)
 		if (err == -EINTR || pmb_stop_signal)
 			break;
 		if (err) {
-			set_verdict(c, "error", "", strerror(-err));
+			/* A later step failing does not undo a verdict already reached on the kernel. */
+			if (!strcmp(c->verdict, "incorrect")) {
+				size_t len = strlen(c->reason);
+
+				snprintf(c->reason + len, sizeof(c->reason) - len, "; then the harness failed: %s",
+					 strerror(-err));
+				nerr++;
+			} else {
+				set_verdict(c, "error", "", strerror(-err));
+			}
 			err = 0;
 		}
 		pmb_case_row(&r->rd, c, &r->p);

@@ -429,6 +429,12 @@ int pmb_run_load(const char *dir, struct pmb_run *r)
 	err = load_meta(r);
 	if (err || strcmp(r->schema, PMB_SCHEMA))
 		return err;
+	/*
+	 * An interrupted run may end in a half-written row: its tables are not
+	 * read at all, and the caller refuses it by its status (exit 77).
+	 */
+	if (strcmp(r->status, "complete"))
+		return 0;
 	err = load_cases(r);
 	if (!err)
 		err = load_samples(r);

@@ -90,7 +90,7 @@ static int read_slot(struct pmb_slotmap *m, const struct pmb_swap *sw, unsigned 
 		if (*fd < 0)
 			*fd = -2;
 	}
-	if (*fd < 0 || off >= sw->devs[dev].pages)
+	if (*fd < 0 || off > sw->devs[dev].pages)
 		return -EBADF;
 	n = pmb_pread_full(*fd, m->page, (size_t)psz, (off_t)(off * (uint64_t)psz));
 	if (n != psz)
@@ -157,7 +157,7 @@ void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swa
 		d = pmb_swap_by_type(sw, pm_swap_type(e));
 		if (!d)
 			c->bad_type++;
-		else if (off == 0 || off >= d->pages)	/* slot 0 holds the swap header */
+		else if (off == 0 || off > d->pages)	/* slot 0 is the header; 1..pages are usable */
 			c->bad_offset++;
 		else if (!slot_claim(m, (unsigned)(d - sw->devs), off))
 			c->dup++;

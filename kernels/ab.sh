@@ -72,6 +72,14 @@ done
 [ -n "$PATCHED" ] || usage_err "--patched IMAGE|build is required"
 case "$ORDER" in ABBA|AB) ;; *) usage_err "--order: '$ORDER' is not ABBA or AB" ;; esac
 [ -z "$POLICY" ] || [ -f "$POLICY" ] || usage_err "--policy: no file $POLICY"
+case "$MODE" in auto|kvm|tcg|icount) ;; *) usage_err "--mode: '$MODE' is not auto, kvm, tcg or icount" ;; esac
+[[ "$TIMEOUT" =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -gt 0 ] || usage_err "--timeout: '$TIMEOUT' is not a number of seconds"
+[[ "$MEM" =~ ^[0-9]+$ ]] && [ "$MEM" -ge 256 ] || usage_err "--mem: '$MEM' is not a size in MiB of at least 256"
+# Check the run options before building or booting anything: the host's pmbench parses the same.
+if ! "$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null 2>&1; then
+	"$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null || true
+	exit 64
+fi
 
 resolve() {	# IMAGE|build, patches -> image path
 	local what=$1 patches=$2
@@ -88,9 +96,15 @@ PATCHED_IMG=$(resolve "$PATCHED" "$TOP/kernels/patches")
 	echo "$PROG: warning: stock and patched are the same image; this is an A/A run" >&2
 
 mkdir -p "$RESULTS"
-AB="$RESULTS/ab-$(date -u +%Y%m%dT%H%M%SZ)"
+BASE="$RESULTS/ab-$(date -u +%Y%m%dT%H%M%SZ)"
+AB=$BASE
 n=2
-while ! mkdir "$AB" 2> /dev/null; do AB="${AB%-[0-9]*}-$n"; n=$((n + 1)); done
+while ! mkdir "$AB" 2> /dev/null; do AB="$BASE-$n"; n=$((n + 1)); done
+# One clock rate for every boot (vm.sh: why the guest needs to be told it).
+if [ -z "${PMB_TSC_KHZ:-}" ]; then
+	PMB_TSC_KHZ=$("$TOP/kernels/vm.sh" --print-tsc-khz)
+	export PMB_TSC_KHZ
+fi
 mkdir "$AB/boots"
 {
 	echo "stock: $STOCK_IMG"
@@ -106,8 +120,13 @@ boot() {	# label image -> prints the run directory
 	out=$(PMB_KERNEL_IMAGE=$image "$TOP/kernels/vm.sh" --kernel "$image" --bin "$BIN" \
 		--out "$AB/boots" --mode "$MODE" --timeout "$TIMEOUT" --mem "$MEM" \
 		-- run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"}) || rc=$?
-	# The guest's run exits 0 when it completed, whatever the verdicts.
-	[ "$rc" -eq 0 ] || die "boot $label failed (exit $rc); see the console log named above"
+	# The guest's run exits 0 when it completed, whatever the verdicts; usage and
+	# cannot-run answers (64, 77) are passed on as they are.
+	case "$rc" in
+	0) ;;
+	64|77) echo "$PROG: boot $label: exit $rc" >&2; exit "$rc" ;;
+	*) die "boot $label failed (exit $rc); see the console log named above" ;;
+	esac
 	[ -d "$out" ] || die "boot $label brought no run directory back"
 	echo "$out"
 }

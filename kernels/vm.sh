@@ -58,6 +58,18 @@ SMP_SET=0
 need_arg() { [ "$2" -ge 2 ] || usage_err "option $1 needs an argument"; }
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]] && [ "${#1}" -le 9 ]; }
 
+# The host's TSC rate: its kernel's calibrated value where the log has it;
+# "cpu MHz" is only a fallback, as it follows cpufreq on bare metal.  ab.sh
+# works it out once and passes it to every boot (PMB_TSC_KHZ), so that all
+# boots of an A/B share one clock rate.
+host_tsc_khz() {
+	local mhz
+	mhz=$(dmesg 2> /dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -n 1)
+	[ -n "$mhz" ] || mhz=$(dmesg 2> /dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -n 1)
+	[ -n "$mhz" ] || mhz=$(awk -F: '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+	awk -v m="${mhz:-2000}" 'BEGIN { printf "%d", m * 1000 }'
+}
+
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) need_arg "$1" $#; KERNEL=$2; shift 2 ;;
@@ -69,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--timeout) need_arg "$1" $#; TIMEOUT=$2; shift 2 ;;
 	--console) need_arg "$1" $#; CONSOLE=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
+	--print-tsc-khz) host_tsc_khz; echo; exit 0 ;;
 	--) shift; break ;;
 	*) usage_err "unknown argument '$1' (guest arguments go after --)" ;;
 	esac
@@ -200,6 +213,7 @@ make_initramfs() {
 		echo "export PMB_KERNEL_IMAGE='$KERNEL'"
 		echo "export PMB_KERNEL_SHA256=$(sha256sum < "$KERNEL" | cut -d' ' -f1)"
 		echo "export PMB_TSC_KHZ=$TSC_KHZ"
+		echo "export PMB_GIT_REV='${PMB_GIT_REV:-}'"
 	} > "$root/env"
 	write_init "$root/init"
 	# The kernel opens /dev/console before /init runs; without the node the
@@ -275,13 +289,11 @@ pick_accel() {
 # host's TSC; under icount (shift=0) one tick is one virtual nanosecond.
 # A frequency slightly off scales every time alike, so ratios hold.
 tsc_khz() {
-	local mhz
-	if [ "$MODE" = icount ]; then
-		TSC_KHZ=1000000
-		return
-	fi
-	mhz=$(awk -F: '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
-	TSC_KHZ=$(awk -v m="${mhz:-2000}" 'BEGIN { printf "%d", m * 1000 }')
+	case "$MODE" in
+	icount) TSC_KHZ=1000000 ;;
+	kvm) TSC_KHZ= ;;	# the guest calibrates against KVM's PIT itself
+	*) TSC_KHZ=${PMB_TSC_KHZ:-$(host_tsc_khz)} ;;
+	esac
 }
 
 # ---------------------------------------------------------------- run
@@ -294,7 +306,7 @@ run_qemu() {
 	setpriv --pdeathsig KILL "$QEMU" "${ACCEL[@]}" -nographic -no-reboot -nic none \
 		-m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 		-kernel "$KERNEL" -initrd "$TMP/initramfs.cpio.gz" \
-		-append "$APPEND_BASE tsc_early_khz=$TSC_KHZ" \
+		-append "$APPEND_BASE${TSC_KHZ:+ tsc_early_khz=$TSC_KHZ}" \
 		-drive "file=$TMP/results.img,format=raw,if=virtio" \
 		< /dev/null > "$CONSOLE" 2>&1 &
 	QPID=$!

@@ -27,6 +27,18 @@ int pmb_err(int err, const char *fmt, ...)
 	return err;
 }
 
+int pmb_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", pmb_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return err;
+}
+
 void pmb_warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -132,7 +144,7 @@ int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	if (!s || !*s || *s == '-')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);	/* decimal only: "010" is ten, not eight */
 	if (errno || end == s || *end)
 		return -EINVAL;
 	if (v < min || v > max)

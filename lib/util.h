@@ -23,6 +23,8 @@ extern const char *pmb_prog;
 
 /* Print "prog: fmt" (plus ": strerror(-err)" when err < 0) to stderr; return err. */
 int pmb_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same line without strerror (the message says it all); returns err. */
+int pmb_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pmb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Verbose diagnostics, enabled by pmb_verbose. */
 extern int pmb_verbose;

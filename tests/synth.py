@@ -93,8 +93,8 @@ def _case_row(c, seed):
            "methods_agree": "yes", "series_total": len(c["series"]), "series_discarded": 0}
     for (t, r), n in c["cm"].items():
         row[f"t_{t}_r_{r}"] = n
-    row["swap_content_ok"] = c["cm"][("swapped", "swapped")]
-    row["swap_content_unchecked"] = 0
+    row["swap_content_ok"] = c.get("content_ok", c["cm"][("swapped", "swapped")])
+    row["swap_content_unchecked"] = c.get("content_unchecked", 0)
     return row
 
 
@@ -134,7 +134,7 @@ def _summary_row(c, key, vals):
 
 def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
               release="6.1.0-stock", version="#1 SMP PREEMPT_DYNAMIC", status="complete",
-              schema="pagemap-bench/1", config_hash="sha256:stock", sampler=None):
+              schema="pagemap-bench/1", config_hash="fnv:stock", sampler=None):
     """Write a run directory at path and return its Path.
 
     sampler(case, rng, n, warmup, sigma) -> (sample rows, {series key: values})
@@ -154,7 +154,7 @@ def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
         "started": "2026-11-26T03:00:00Z", "finished": "2026-11-26T03:10:00Z",
         "profile": "synthetic", "command_line": ["tests/synth.py"], "environment": "host",
         "kernel": {"release": release, "version": version, "cmdline": "console=ttyS0",
-                   "config_hash": config_hash},
+                   "config_fnv1a64": config_hash},
         "host": {"cpu_model": "synthetic", "ncpus": 2, "mem_total_kb": 4194304,
                  "page_size": 4096},
         "swap": {"kind": "zram", "device": "/dev/zram1", "size_bytes": 536870912,
@@ -261,7 +261,7 @@ def main():
                                        dirty=100 if sw else 50, swapped=sw, report=rep,
                                        shift=a.shift, series=series))
     write_run(a.out, cases, seed=a.seed, release=a.release,
-              config_hash=f"sha256:{a.release}")
+              config_hash=f"fnv:{a.release}")
 
 
 if __name__ == "__main__":

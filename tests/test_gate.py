@@ -89,6 +89,28 @@ def test_swapped_reported_as_none_is_incorrect(pmb, tmp_path):
     assert "of 2048 swapped pages 0 are reported as swapped (2048 as none" in p.stdout
 
 
+def test_a_case_only_the_candidate_has_is_still_judged(pmb, tmp_path):
+    extra = synth.make_case("memfd", dirty=100, swapped=50, pages=2048, report="swapped-as-none")
+    a, b = pair(tmp_path, {"cases": cases()}, {"cases": cases() + [extra]})
+    p, _ = gate(pmb, tmp_path, a, b)
+    assert p.returncode == EXIT_INCORRECT, p.stdout
+    assert "only in CAND, judged without BASE: 1 fail" in p.stdout
+    assert "memfd-pageout-p2048" in p.stdout
+
+
+def test_read_touched_pages_need_no_content_check(pmb, tmp_path):
+    """Read-faulted pages carry no pattern: every slot is unchecked, and that is not a failure."""
+    def unchecked(c):
+        c = dict(c)
+        if c["truth"]["swapped"]:
+            c["content_unchecked"] = c["truth"]["swapped"]
+            c["content_ok"] = 0
+        return c
+    a, b = pair(tmp_path, {"cases": cases()}, {"cases": [unchecked(c) for c in cases()]})
+    p, _ = gate(pmb, tmp_path, a, b)
+    assert p.returncode == EXIT_PASS, p.stdout
+
+
 def test_incorrect_wins_over_regression(pmb, tmp_path):
     a, b = pair(tmp_path, {"cases": cases()},
                 {"cases": cases(1.2, report="swapped-as-none")})

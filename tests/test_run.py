@@ -225,8 +225,11 @@ def test_run_writes_a_complete_self_describing_directory(bins, tmp_path, clean_m
         if s["method"] == "sparse":
             assert 0 <= int(s["pmd_pos"]) < 512 and s["entries"] == "1"
         elif s["method"] == "swapin":
-            # Swap-in: every swapped page faulted back, timed by the workload.
-            assert int(s["entries"]) == 512 and s["reads"] == "0"
+            # Swap-in: every swapped page faulted back, timed by the workload.  The first round
+            # takes all 512; later ones what MADV_PAGEOUT put back in swap in between.
+            assert 0 < int(s["entries"]) <= 512 and s["reads"] == "0"
+            if s["series"] == "2":      # --series 2: the swap-in rounds count on from 2
+                assert int(s["entries"]) == 512
         else:
             assert s["pmd_pos"] == "-1"
             assert int(s["entries"]) == 1024  # 4 MiB of 4 KiB pages

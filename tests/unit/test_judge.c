@@ -38,7 +38,7 @@ static void make_device(char *path)
 	memset(&sw, 0, sizeof(sw));
 	sw.ndevs = 1;
 	sw.devs[0].type = 0;
-	sw.devs[0].pages = SLOTS;
+	sw.devs[0].pages = SLOTS - 1;	/* as /proc/swaps counts: the header slot is not usable */
 	snprintf(sw.devs[0].path, sizeof(sw.devs[0].path), "%s", path);
 }
 
@@ -87,7 +87,7 @@ int main(void)
 	CHECK(c.dup == 1, "a slot claimed twice is a duplicate");
 
 	pm[5] = pm_make_swap(0, 0);
-	pm[6] = pm_make_swap(0, SLOTS);
+	pm[6] = pm_make_swap(0, SLOTS);	/* slots 1..SLOTS-1 exist */
 	pm[7] = pm_make_swap(3, 4);
 	c = judge(truth, pm, 8);
 	CHECK(c.bad_offset == 2, "offset 0 (the header) and one past the device are out of range");
