@@ -86,17 +86,32 @@ static int uring_pass(const struct pms_ctx *ctx, struct pms_variant *v, uint64_t
 		if (queued) {
 			int r = io_uring_submit(&s->ring);
 
+			/* What the kernel took is in flight, whatever happened to the rest. */
+			if (r > 0)
+				inflight += (unsigned)r;
 			if (r < 0)
 				err = r;
 			else if ((unsigned)r != queued)
 				err = -EIO;
 			if (err)
 				break;
-			inflight += queued;
 		}
 		if (!inflight)
 			break;
 		err = uring_reap(ctx, &s->ring, v->batch, &ferr);
+		if (!err)
+			inflight--;
+	}
+	/* Never return while the kernel may still write into out. */
+	while (inflight) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&s->ring, &cqe);
+
+		if (r == -EINTR)
+			continue;
+		if (r)
+			break;	/* the ring itself failed: nothing more will complete */
+		io_uring_cqe_seen(&s->ring, cqe);
 		inflight--;
 	}
 	*reads = next;
