@@ -2,10 +2,10 @@
 /*
  * thp-shmem: shmem backed by transparent huge pages, without touching the
  * global THP settings.  pmwork moves into a mount namespace of its own
- * (private propagation), mounts a fresh tmpfs with huge=always on a mkdtemp
- * directory, creates an unnamed file there and detaches the mount at once:
- * the open file keeps it alive, the directory is removed, and the namespace
- * dies with the process.  The mapping is 2 MiB aligned (over-allocated and
+ * (private propagation), mounts a fresh tmpfs with huge=always over /tmp
+ * there (no directory is created anywhere, so nothing can be left behind),
+ * creates an unnamed file on it and detaches the mount at once: the open file
+ * keeps it alive, and the namespace dies with the process.  The mapping is 2 MiB aligned (over-allocated and
  * trimmed) and MADV_HUGEPAGE.
  */
 #include "kind.h"
@@ -26,7 +26,7 @@
 /* In a private mount namespace: an unnamed file on a huge=always tmpfs. */
 static int thp_file(size_t len, const char **what)
 {
-	char dir[] = "/tmp/pmwork-thp-XXXXXX";
+	static const char dir[] = "/tmp";
 	int fd, err = 0;
 
 	*what = "unshare(CLONE_NEWNS)";
@@ -35,23 +35,14 @@ static int thp_file(size_t len, const char **what)
 	*what = "make / private";
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
-	*what = "mkdtemp /tmp/pmwork-thp-XXXXXX";
-	if (!mkdtemp(dir))
+	/* Over /tmp, in this namespace only: the host's /tmp is not touched. */
+	*what = "mount tmpfs huge=always over /tmp";
+	if (mount("pmwork-thp", dir, "tmpfs", MS_NOSUID | MS_NODEV, "huge=always,mode=0700") < 0)
 		return -errno;
-	*what = "mount tmpfs huge=always";
-	if (mount("pmwork-thp", dir, "tmpfs", MS_NOSUID | MS_NODEV, "huge=always,mode=0700") < 0) {
-		err = -errno;
-		rmdir(dir);
-		return err;
-	}
 	*what = "create file on the huge tmpfs";
 	fd = pmw_open_anon_file(dir, len);
 	if (umount2(dir, MNT_DETACH) < 0 && fd >= 0) {
 		*what = "umount2";
-		err = -errno;
-	}
-	if (rmdir(dir) < 0 && !err && fd >= 0) {
-		*what = "rmdir";
 		err = -errno;
 	}
 	if (err && fd >= 0)
