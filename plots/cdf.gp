@@ -8,5 +8,6 @@ set format x '%g'
 set xlabel 'time per read (ns)'
 set ylabel 'fraction of reads'
 set yrange [0:1.02]
-set key inside left top
+# Curves rise at the left and flatten at the top: the legend goes where they are not.
+set key inside right bottom opaque box lc rgb '#cccccc'
 plot for [i=0:ncdf-1] f index i using 1:2 with steps lc i+1 lw 1.5 title columnheader(1)
