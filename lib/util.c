@@ -13,17 +13,22 @@
 const char *pmb_prog = "pagemap-bench";
 int pmb_verbose;
 
+void pmb_vmsg(const char *tag, int err, const char *tail, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", pmb_prog, tag);
+	vfprintf(stderr, fmt, ap);
+	if (err < 0)
+		fprintf(stderr, ": %s", strerror(-err));
+	fprintf(stderr, "%s\n", tail);
+}
+
 int pmb_err(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", pmb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pmb_vmsg("", err, "", fmt, ap);
 	va_end(ap);
-	if (err < 0)
-		fprintf(stderr, ": %s", strerror(-err));
-	fputc('\n', stderr);
 	return err;
 }
 
@@ -31,11 +36,9 @@ int pmb_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", pmb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pmb_vmsg("", 0, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return err;
 }
 
@@ -43,11 +46,9 @@ void pmb_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: warning: ", pmb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pmb_vmsg("warning: ", 0, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void pmb_info(const char *fmt, ...)
@@ -56,11 +57,9 @@ void pmb_info(const char *fmt, ...)
 
 	if (!pmb_verbose)
 		return;
-	fprintf(stderr, "%s: ", pmb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pmb_vmsg("", 0, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int pmb_parse_size(const char *s, uint64_t *out)

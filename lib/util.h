@@ -3,6 +3,7 @@
 #ifndef PMB_UTIL_H
 #define PMB_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ void pmb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Verbose diagnostics, enabled by pmb_verbose. */
 extern int pmb_verbose;
 void pmb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "prog: <tag><message>[: strerror(-err)]<tail>" on stderr: what the helpers above print. */
+void pmb_vmsg(const char *tag, int err, const char *tail, const char *fmt, va_list ap);
 
 /* "4G", "64M", "4096", "16k" (binary units); 0 on success, -EINVAL otherwise. */
 int pmb_parse_size(const char *s, uint64_t *out);

@@ -7,7 +7,6 @@ with distributions whose truth is known.  Usable as a module or a script:
     python3 tests/synth.py OUTDIR [--seed S] [--shift 1.1] [--release 6.1.0]
 """
 import argparse
-import functools
 import json
 import math
 import random
@@ -138,7 +137,7 @@ def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
     """Write a run directory at path and return its Path.
 
     sampler(case, rng, n, warmup, sigma) -> (sample rows, {series key: values})
-    replaces the default lognormal samples (see model_sampler)."""
+    replaces the default lognormal samples (see cost_sampler)."""
     path = Path(path)
     path.mkdir(parents=True)
     cases = cases if cases is not None else default_cases()
@@ -185,58 +184,6 @@ def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
 
 PMD_PAGES = 512
 SHMEM_KINDS = ("memfd", "shared-anon", "tmpfs", "sysv-shm", "thp-shmem")
-
-
-@functools.lru_cache(maxsize=None)
-def walked(hyp, pos, n, batch):
-    """Entries walked by reads of batch entries over n entries from PMD position pos."""
-    if hyp == "exact":
-        return n
-    total = 0
-    for i in range(0, n, batch):
-        length = min(batch, n - i)
-        v = (pos + i) % PMD_PAGES
-        total += -(-(v + length) // PMD_PAGES) * PMD_PAGES - v
-    return total
-
-
-def none_frac(c):
-    """Fraction of a case's pages that are none PTEs in shmem (untouched or swapped)."""
-    if c["kind"] not in SHMEM_KINDS:
-        return 0.0
-    return (c["truth"]["none"] + c["truth"]["swapped"]) / c["pages"]
-
-
-def model_sampler(a, b, c, hyp="exact", n_sparse=None):
-    """A write_run sampler whose ns come from ns = a*reads + b*walked + c*walked*f under
-    hypothesis hyp ("exact" or "pmd"), times seeded lognormal noise; n_sparse sparse
-    reads per sparse series (default: n)."""
-    def sampler(case, rng, n, warmup, sigma):
-        rows, values = [], {}
-        f = none_frac(case)
-        start = max(case.get("start_pmd_pos", 0), 0)
-        for si, (method, batch, qd) in enumerate(case["series"]):
-            sparse = method == "sparse"
-            bt = 1 if sparse else (batch or case["pages"])
-            vals = []
-            for rnd in range(warmup + (n_sparse or n if sparse else n)):
-                if sparse:
-                    pos, entries, reads = rng.randrange(PMD_PAGES), 1, 1
-                    w = walked(hyp, pos, 1, 1)
-                else:
-                    pos, entries = -1, case["pages"]
-                    reads = -(-entries // bt)
-                    w = walked(hyp, start, entries, bt)
-                ns = (a * reads + b * w + c * w * f) * math.exp(rng.gauss(0.0, sigma))
-                rows.append({"case": case["id"], "method": method, "batch": bt, "qd": qd,
-                             "series": si, "round": rnd, "warmup": int(rnd < warmup),
-                             "discarded": 0, "entries": entries, "reads": reads,
-                             "ns": max(1, round(ns)), "pmd_pos": pos})
-                if rnd >= warmup:
-                    vals.append(ns / entries)
-            values[(method, bt, qd)] = vals
-        return rows, values
-    return sampler
 
 
 def main():

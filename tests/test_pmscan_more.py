@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import EXIT_ERROR, EXIT_INCORRECT, EXIT_PASS, EXIT_USAGE
-from test_pmscan import CHILD, PAGE, Target, parse_agree, parse_tsv, pmscan, target_factory  # noqa: F401 (fixture)
+from test_pmscan import CHURN, CHILD, PAGE, Target, parse_agree, parse_tsv, pmscan, target_factory  # noqa: F401 (fixture)
 
 W, R = 1, 3
 NEW = ["uring:7:3", "uring:64", "uring:1:1", "uring:1000:256", "scan-ioctl", "userspace"]
@@ -185,19 +185,6 @@ def test_agree_categories_only(root, bins, target_factory):
     res = agree_lines(r.stdout)
     assert list(res) == ["userspace", "scan-ioctl"]
     assert res["scan-ioctl"][1] == "categories" and res["scan-ioctl"][0]["file"] == 2
-
-
-CHURN = r"""
-import ctypes, mmap, os, sys
-pages = int(sys.argv[1])
-os.sched_setaffinity(0, {int(sys.argv[2])})
-m = mmap.mmap(-1, pages * mmap.PAGESIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-print(hex(ctypes.addressof(ctypes.c_char.from_buffer(m))), flush=True)
-while True:
-    for i in range(pages):
-        m[i * mmap.PAGESIZE] = 1
-    m.madvise(mmap.MADV_DONTNEED)
-"""
 
 
 @pytest.mark.parametrize("spec", ["scan-ioctl", "uring:64:4"])

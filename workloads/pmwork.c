@@ -32,11 +32,9 @@ static int usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", pmb_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	pmb_vmsg("", 0, " (see --help)", fmt, ap);
 	va_end(ap);
-	fputs(" (see --help)\n", stderr);
 	return PMB_EXIT_USAGE;
 }
 
