@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run directory: never overwritten, self-describing, raw samples first. */
 #include "run.h"
+#include "kernel.h"
 #include "stats.h"
 #include "util.h"
 
@@ -189,7 +190,7 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	struct utsname u;
 	char now[32];
 	const char *env;
-	int err;
+	int err, zp;
 
 	uname(&u);
 	iso_now(now, sizeof(now));
@@ -217,6 +218,8 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	json_object_set_new(o, "clocksource",
 			    file_str("/sys/devices/system/clocksource/clocksource0/current_clocksource"));
 	json_object_set_new(o, "tsc_khz_given", (env = getenv("PMB_TSC_KHZ")) ? json_string(env) : json_null());
+	zp = pmb_read_fault_zero_page();
+	json_object_set_new(o, "read_fault_zero_page", zp < 0 ? json_null() : json_boolean(zp));
 	json_object_set_new(m, "kernel", o);
 
 	o = json_object();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Rules:  shmem:   resident ? present : (data in the file ? swapped : none)
- *         private: resident ? present : (written ? swapped : none)
+ *         private: resident ? present : (a page of its own ? swapped : none)
  *         file:    resident ? present : none
  * A swapped-out shmem page stays in the file's page cache as a swap entry,
  * which SEEK_DATA counts as data.  A disk file's written-back page is data
@@ -81,7 +81,7 @@ static void tally(const struct pmw_region *r, enum pmw_backing b, const uint8_t 
 		bool chosen = flags[i] & PMW_CHOSEN;
 		bool out;
 
-		if (b == PMW_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_WRITTEN))
+		if (b == PMW_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_OWNED))
 			state[i] = PMS_SWAPPED;
 		out = paged_out(b, flags[i], state[i]);
 		if (state[i] == PMS_PRESENT && !held)

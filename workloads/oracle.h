@@ -17,7 +17,11 @@
 #define PMW_DIRTY	0x1	/* in the dirty set: touched at construction, FAULT writes it */
 #define PMW_CHOSEN	0x2	/* MADV_PAGEOUT was asked for it */
 #define PMW_HELD	0x4	/* touched (read or written) and not removed since */
-#define PMW_WRITTEN	0x8	/* holds the pattern (a private page: anonymous) */
+/*
+ * Has a page of its own, so a private page can be in swap: written (holds the
+ * pattern), or read-faulted where the kernel maps no zero page for reads.
+ */
+#define PMW_OWNED	0x8
 #define PMW_PLAN	0x10	/* the set pageout would choose, whatever --swapout */
 
 struct pmw_counts {

@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -304,12 +305,12 @@ static int report_ready(struct pmw_ctx *x)
 		c->missed = c->extra = 0;	/* the kernel chose, not us */
 	err = pmw_say("READY addr=%#lx pages=%zu page_size=%zu none=%zu present=%zu "
 		      "swapped=%zu pageout_missed=%zu pageout_extra=%zu contradictions=%zu "
-		      "pageout_passes=%u view_pid=%ld view_addr=%#lx thp_pages=%zu%s",
+		      "pageout_passes=%u view_pid=%ld view_addr=%#lx thp_pages=%zu zero_page=%d%s",
 		      (unsigned long)x->r.addr, x->r.pages, x->r.page_size,
 		      c->state[PMS_NONE], c->state[PMS_PRESENT], c->state[PMS_SWAPPED],
 		      c->missed, c->extra, c->contradictions, x->passes,
 		      (long)x->view_pid, (unsigned long)x->view_addr,
-		      thp_kb * 1024 / x->r.page_size,
+		      thp_kb * 1024 / x->r.page_size, x->zero_page,
 		      x->o.touch == PMW_TOUCH_READ ? " touch=read" : "");
 	if (err)
 		return pmw_fatal(err, "write READY");
@@ -332,6 +333,11 @@ static int run(struct pmw_ctx *x)
 		if (!err)
 			return skip("no active swap");
 	}
+	/* Before the region exists: the probe's two pages are charged and freed first. */
+	err = pmb_read_fault_zero_page();
+	if (err < 0)
+		return pmw_fatal(err, "probing the zero page");
+	x->zero_page = err;
 	err = alloc_vectors(x);
 	if (err)
 		return pmw_fatal(err, "allocate page vectors");

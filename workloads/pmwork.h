@@ -37,6 +37,7 @@ struct pmw_ctx {
 	unsigned passes;	/* MADV_PAGEOUT passes made by the last pageout */
 	pid_t view_pid;		/* the view process (ourselves for --view self) */
 	uintptr_t view_addr;	/* where the view maps the region */
+	bool zero_page;		/* private read faults map the shared zero page (lib/kernel.h) */
 };
 
 /* Write a protocol line (printf-style, "\n" appended) to stdout with write(2). */

@@ -32,10 +32,13 @@ static void touch_one(struct pmw_ctx *x, size_t i)
 	if (x->o.touch == PMW_TOUCH_READ) {
 		(void)*(volatile const char *)page;
 		x->flags[i] |= PMW_DIRTY | PMW_HELD;
+		/* Without the zero page a private read fault gets a page of its own. */
+		if (x->o.kind->backing == PMW_BACKING_ANON && !x->zero_page)
+			x->flags[i] |= PMW_OWNED;
 		return;
 	}
 	pmb_pattern_fill(page, x->r.page_size, x->o.seed, i);
-	x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_WRITTEN;
+	x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_OWNED;
 }
 
 void pmw_choose_dirty(struct pmw_ctx *x)
@@ -172,7 +175,7 @@ void pmw_fault(struct pmw_ctx *x)
 			continue;
 		pmb_pattern_fill(x->r.addr + i * x->r.page_size, x->r.page_size,
 				 x->o.seed, i);
-		x->flags[i] |= PMW_HELD | PMW_WRITTEN;
+		x->flags[i] |= PMW_HELD | PMW_OWNED;
 	}
 	pmw_unpin_cpu(pinned, &saved);
 }
@@ -186,6 +189,6 @@ int pmw_remove(struct pmw_ctx *x)
 	if (madvise(x->r.addr, x->r.len, advice) < 0)
 		return -errno;
 	for (i = 0; i < x->r.pages; i++)
-		x->flags[i] &= (uint8_t)~(PMW_HELD | PMW_WRITTEN);
+		x->flags[i] &= (uint8_t)~(PMW_HELD | PMW_OWNED);
 	return 0;
 }
