@@ -6,7 +6,7 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-truncation
-CPPFLAGS := -D_GNU_SOURCE -Ilib -I$(BUILD)/gen -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -I. -I$(BUILD)/gen -MMD -MP
 STD     := -std=gnu11
 LDSTATIC := -static
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -19,10 +19,12 @@ Q := @
 quiet = @printf '  %-6s %s\n'
 endif
 
-LIB_SRC   := $(sort $(wildcard lib/*.c))
+# Who may use what (no cycles): lib <- catalog <- wire <- {bench, workloads};
+# lib, catalog <- harness/schema <- harness/sinks <- harness/{live,offline} <- harness/main.c.
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/stats/*.c))
 WORK_SRC  := $(sort $(wildcard workloads/*.c))
 SCAN_SRC  := $(sort $(wildcard bench/*.c))
-HARN_SRC  := $(sort $(wildcard harness/*.c))
+HARN_SRC  := $(sort $(wildcard harness/*.c harness/*/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 
 BINS := pmwork pmscan pmbench
@@ -63,7 +65,7 @@ $(BUILD)/gen/policy-default.inc: docs/policy-default.txt
 	$(quiet) GEN $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)sed -e 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $< > $@
-$(BUILD)/rel/obj/harness/policy.o $(BUILD)/san/obj/harness/policy.o: $(BUILD)/gen/policy-default.inc
+$(BUILD)/rel/obj/harness/offline/policy.o $(BUILD)/san/obj/harness/offline/policy.o: $(BUILD)/gen/policy-default.inc
 
 $(BUILD)/rel/obj/%.o: %.c
 	$(quiet) CC $<

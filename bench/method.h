@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 #define PMS_BATCH_MAX	1048576u
 #define PMS_QD_MAX	256u

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* batched:B: one pass over the range with preads of B entries (the last one shorter). */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int batched_sample(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* dense: the whole range in one pread of N entries. */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int dense_init(struct pms_ctx *ctx, struct pms_variant *v)
 {

@@ -8,7 +8,7 @@
  * from there.  It can only be compared with read() on those three bits.
  */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * own and emitted as its own row with its position inside the 2 MiB block.
  */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

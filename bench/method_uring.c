@@ -6,7 +6,7 @@
  * init to fini, outside the timed section.
  */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <liburing.h>

@@ -14,7 +14,7 @@
  * A page resident in the file but not mapped by the target stays none.
  */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The scan-method registry and what the pread methods share. */
 #include "method.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdio.h>

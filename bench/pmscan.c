@@ -7,8 +7,8 @@
  * it can be compared on), and --classify prints one method's page states.
  */
 #include "method.h"
-#include "pagemap.h"
-#include "util.h"
+#include "lib/pagemap.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

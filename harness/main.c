@@ -5,7 +5,7 @@
  * itself.
  */
 #include "cmd.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * view uses.  The backing shmem file is /proc/self/map_files/<range>.
  */
 #include "kind.h"
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 #include <stdint.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kind registry and the mapping helpers every kind shares. */
 #include "kind.h"
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 #include <errno.h>
 #include <fcntl.h>

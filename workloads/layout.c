@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 int pmw_layout_parse(const char *s, enum pmw_layout *out)
 {

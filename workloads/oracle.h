@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kind.h"
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 /* Per-page construction flags. */
 #define PMW_DIRTY	0x1	/* in the dirty set: touched at construction, FAULT writes it */

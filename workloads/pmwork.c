@@ -18,8 +18,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "kernel.h"
-#include "util.h"
+#include "lib/kernel.h"
+#include "lib/util.h"
 
 static const char usage_text[] =
 	"usage: pmwork --kind KIND --pages N [--dirty PCT] [--swapout none|pageout|cgroup]\n"

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "pattern.h"
-#include "util.h"
+#include "lib/pattern.h"
+#include "lib/util.h"
 
 /* MADV_PAGEOUT passes over the chosen pages, at most. */
 #define PMW_PAGEOUT_PASSES	4

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 static void *map_again(const struct pmw_region *r, const struct pmw_kind *k)
 {

@@ -3,7 +3,7 @@
  * libFuzzer harness for the gate policy parser.  Build and run with
  * tests/fuzz/run.sh (clang with -fsanitize=fuzzer,address,undefined).
  */
-#include "../../harness/policy.c"
+#include "harness/offline/policy.c"
 
 #include <stdint.h>
 

@@ -9,7 +9,7 @@ secs=${1:-60}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sed -e 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/\\n"/' "$root/docs/policy-default.txt" > "$out/policy-default.inc"
-clang -std=gnu11 -D_GNU_SOURCE -I"$root/lib" -I"$out" -g -O1 -fsanitize=fuzzer,address,undefined \
+clang -std=gnu11 -D_GNU_SOURCE -I"$root" -I"$out" -g -O1 -fsanitize=fuzzer,address,undefined \
 	-o "$out/fuzz_policy" "$here/fuzz_policy.c"
 mkdir "$out/corpus"
 cp "$root/docs/policy-default.txt" "$here"/corpus/* "$out/corpus/"

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "pagemap.h"
-#include "pattern.h"
-#include "../../harness/run.h"
+#include "lib/pagemap.h"
+#include "lib/pattern.h"
+#include "harness/live/run.h"
 
 #define PSZ 4096
 #define SLOTS 16

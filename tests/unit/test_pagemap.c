@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib/pagemap.h: every accessor, swap encoding round trips, state precedence. */
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib/pattern.h: a filled page checks, any change to it is caught. */
-#include "pattern.h"
+#include "lib/pattern.h"
 
 #include <errno.h>
 #include <stdlib.h>

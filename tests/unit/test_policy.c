@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../harness/policy.h"
-#include "util.h"
+#include "harness/offline/policy.h"
+#include "lib/util.h"
 
 static int failures;
 

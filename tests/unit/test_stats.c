@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lib/stats.h on inputs whose answers are known. */
-#include "stats.h"
-#include "util.h"
+#include "lib/stats/stats.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Results directories as the consumers see them (see rundata.h). */
 #include "rundata.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <limits.h>

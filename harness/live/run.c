@@ -3,9 +3,9 @@
  * pmbench run / verify / cleanup: build each memory state with pmwork, judge
  * it against the oracle, time it with pmscan, keep every raw sample.
  */
-#include "cmd.h"
+#include "harness/cmd.h"
 #include "run.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Child processes: the workload (pmwork) and the reader (pmscan). */
 #include "run.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

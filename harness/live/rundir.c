@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run directory: never overwritten, self-describing, raw samples first. */
 #include "run.h"
-#include "kernel.h"
-#include "stats.h"
-#include "util.h"
+#include "lib/kernel.h"
+#include "lib/stats/stats.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <inttypes.h>

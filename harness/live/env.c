@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "env.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>

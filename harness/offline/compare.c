@@ -4,10 +4,10 @@
  * ratio of medians CAND/BASE with its bootstrap 95% CI, a Mann-Whitney U
  * p-value and a verdict; next to it, the cases whose confusion matrices differ.
  */
-#include "cmd.h"
+#include "harness/cmd.h"
 #include "compare.h"
-#include "stats.h"
-#include "util.h"
+#include "lib/stats/stats.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <getopt.h>

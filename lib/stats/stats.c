@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "stats.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -4,10 +4,10 @@
  * directory or a comparison directory.  The .gp scripts live in plots/; this
  * file only selects and summarizes the data they draw.
  */
-#include "cmd.h"
+#include "harness/cmd.h"
 #include "compare.h"
-#include "stats.h"
-#include "util.h"
+#include "lib/stats/stats.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,9 +6,9 @@
  * they are (series renumbered per source); each case keeps the worst
  * verdict any source gave it.
  */
-#include "cmd.h"
-#include "run.h"
-#include "util.h"
+#include "harness/cmd.h"
+#include "harness/live/run.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -4,8 +4,8 @@
  * oracle says, and whether every reported swap slot really holds its page.
  */
 #include "run.h"
-#include "pattern.h"
-#include "util.h"
+#include "lib/pattern.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

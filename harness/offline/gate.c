@@ -4,9 +4,9 @@
  * (policy.c) and a measured noise floor, with an exit code for CI and the
  * CI formats: JUnit XML, KTAP, KCIDB v5 JSON and LAVA test-case lines.
  */
-#include "cmd.h"
+#include "harness/cmd.h"
 #include "gate.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <math.h>

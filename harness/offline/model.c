@@ -5,12 +5,12 @@
  * hypotheses, with bootstrap CIs; the position-in-PMD effect of sparse reads;
  * with DIR2, the change of every coefficient.  docs/model.md explains it.
  */
-#include "cmd.h"
+#include "harness/cmd.h"
 #include "model.h"
-#include "pagemap.h"
+#include "lib/pagemap.h"
 #include "rundata.h"
-#include "stats.h"
-#include "util.h"
+#include "lib/stats/stats.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

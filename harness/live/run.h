@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "env.h"
-#include "pagemap.h"
+#include "lib/pagemap.h"
 
 #define PMB_MAX_LIST 32
 #define PMB_SCHEMA "pagemap-bench/1"
