@@ -5,7 +5,7 @@
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wno-format-truncation
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 -Wno-format-truncation
 CPPFLAGS := -D_GNU_SOURCE -I. -I$(BUILD)/gen -MMD -MP
 STD     := -std=gnu11
 LDSTATIC := -static
@@ -21,7 +21,7 @@ endif
 
 # Who may use what (no cycles): lib <- catalog <- wire <- {bench, workloads};
 # lib, catalog <- harness/schema <- harness/sinks <- harness/{live,offline} <- harness/main.c.
-LIB_SRC   := $(sort $(wildcard lib/*.c lib/stats/*.c))
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/stats/*.c catalog/*.c))
 WORK_SRC  := $(sort $(wildcard workloads/*.c))
 SCAN_SRC  := $(sort $(wildcard bench/*.c))
 HARN_SRC  := $(sort $(wildcard harness/*.c harness/*/*.c))

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Scan methods of pmscan: one file per method, each described by one
- * struct pms_method and listed once in methods.c (sorted by name).
+ * Scan methods of pmscan: one file per method, bench/method_<id>.c, holding
+ * the hooks (struct pms_method pms_method_<id>); its name and traits are its
+ * row in catalog/catalog.def, and the registry (methods.c) is made from it.
  *
- * A method's sample() does its own clock reads (pmb_now_ns()) around nothing
- * but the syscalls, then emits one row per timed unit.  Everything else
- * (buffers, random indices, rings) is prepared in init() or by the caller.
+ * pmscan times a method in one place: the clock is read right before and
+ * right after pass(), which issues the method's syscalls and nothing that
+ * could be done before (buffers, rings, indices are prepared in init()).
+ * Only a method that must time single reads (PMB_M_SINGLE: sparse) has a
+ * sample() hook with clock reads of its own, around each syscall alone.
  */
 #ifndef PMS_METHOD_H
 #define PMS_METHOD_H
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "catalog/catalog.h"
 #include "lib/pagemap.h"
 
 #define PMS_BATCH_MAX	1048576u
@@ -34,29 +38,6 @@ struct pms_ctx {
 	uint64_t *buf;		/* N entries, prefaulted: the timed reads land here */
 };
 
-/* What a --method SPEC may carry after the name. */
-enum pms_args {
-	PMS_ARG_NONE = 0,
-	PMS_ARG_BATCH = 1,	/* name:B, B required */
-	PMS_ARG_QD = 2,		/* with PMS_ARG_BATCH: name:B[:QD], QD default 8 */
-};
-
-/* What --agree may compare a method's entries on. */
-enum pms_compare {
-	PMS_CMP_RAW = 0,	/* the 64-bit entries, exactly */
-	PMS_CMP_CATEGORIES,	/* only present/swapped/file (pms_categories) */
-	PMS_CMP_NONE,		/* an oracle: meant to differ from read(); counts only */
-};
-
-static inline const char *pms_compare_name(enum pms_compare c)
-{
-	switch (c) {
-	case PMS_CMP_RAW: return "raw";
-	case PMS_CMP_CATEGORIES: return "categories";
-	default: return "none";
-	}
-}
-
 /* An entry reduced to what PAGEMAP_SCAN can tell: PM_PRESENT, PM_SWAP, PM_FILE. */
 static inline uint64_t pms_categories(uint64_t e)
 {
@@ -68,7 +49,8 @@ struct pms_method;
 
 /* One --method SPEC: a method with its parameters and private state. */
 struct pms_variant {
-	const struct pms_method *m;
+	const struct pmb_method_info *info;	/* its catalog row */
+	const struct pms_method *m;		/* its hooks */
 	char spec[48];		/* as given, normalized: "batched:64" */
 	uint64_t batch;		/* entries per read; 0 = method default, set by init */
 	unsigned qd;		/* reads in flight; 1 for synchronous methods */
@@ -94,28 +76,33 @@ struct pms_emit {
 };
 
 struct pms_method {
-	const char *name;	/* command-line key */
-	const char *desc;
-	enum pms_args args;
-	enum pms_compare compare;	/* what --agree compares; 0 = raw */
 	/* NULL when usable on ctx, else why not (static string). */
 	const char *(*probe)(struct pms_ctx *ctx);
 	/* Optional: set up v->priv and the batch; may fail with -errno. */
 	int (*init)(struct pms_ctx *ctx, struct pms_variant *v);
 	void (*fini)(struct pms_variant *v);
-	/* One timed sample: emits one or more rows. */
+	/*
+	 * One pass over the range, the timed unit: entries land in out[0..N)
+	 * (or in the method's own state); *entries (preset to N) is how many
+	 * pages the pass covered, *reads the syscalls it issued.
+	 */
+	int (*pass)(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		    uint64_t *entries, uint64_t *reads);
+	/* Instead of pass, for PMB_M_SINGLE methods: one sample, timing each read, rows emitted. */
 	int (*sample)(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e);
-	/* All N entries into out[0..N), untimed: for --agree. */
+	/* All N entries into out[0..N), untimed (--agree, --classify); NULL: pass() does it. */
 	int (*collect)(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out);
 };
 
-/* The registry (methods.c), sorted by name. */
-extern const struct pms_method *const pms_methods[];
-extern const size_t pms_nr_methods;
-const struct pms_method *pms_method_find(const char *name, size_t len);
+/* The registry (methods.c), indexed like the catalog; NULL for co-metrics. */
+extern const struct pms_method *const pms_methods[PMB_NR_METHODS];
+/* The hooks of a catalog row, or NULL when it is not a pmscan method. */
+const struct pms_method *pms_method_of(const struct pmb_method_info *info);
 
-/* Parse "name[:B[:QD]]" into v (v->m, v->batch, v->qd, v->spec); -EINVAL with a message. */
+/* Parse "name[:B[:QD]]" into v (v->info, v->m, v->batch, v->qd, v->spec); -EINVAL with a message. */
 int pms_parse_spec(const char *spec, struct pms_variant *v);
+/* All N entries by whichever hook the method has. */
+int pms_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out);
 
 /* A one-line usage error (no strerror suffix); evaluates to -EINVAL. */
 #define pms_usage(...) (pmb_err(0, __VA_ARGS__), -EINVAL)
@@ -128,16 +115,12 @@ const char *pms_probe_pread(struct pms_ctx *ctx);
 /* Read count entries from index first into out with preads of batch entries. */
 int pms_read_batched(const struct pms_ctx *ctx, uint64_t *out, uint64_t first,
 		     uint64_t count, uint64_t batch, uint64_t *reads);
+/* The pass of batched (and of dense, which is batched with B = N). */
+int pms_pass_batched(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		     uint64_t *entries, uint64_t *reads);
 static inline off_t pms_offset(const struct pms_ctx *ctx, uint64_t index)
 {
 	return (off_t)(((ctx->addr >> ctx->page_shift) + index) * PM_ENTRY_BYTES);
 }
-
-extern const struct pms_method pms_method_batched;
-extern const struct pms_method pms_method_dense;
-extern const struct pms_method pms_method_scan_ioctl;
-extern const struct pms_method pms_method_sparse;
-extern const struct pms_method pms_method_uring;
-extern const struct pms_method pms_method_userspace;
 
 #endif

@@ -25,6 +25,7 @@
 struct scan_state {
 	struct pmb_page_region *vec;
 	uint64_t vec_len;
+	struct pmb_pm_scan_arg arg;	/* set up once in init; the pass only moves start */
 };
 
 static uint64_t scan_end(const struct pms_ctx *ctx)
@@ -59,24 +60,22 @@ static int scan_once(const struct pms_ctx *ctx, struct pmb_pm_scan_arg *a, long 
 	return 0;
 }
 
-static int scan_sample(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
+/* The timed pass: ioctl calls from where the last one stopped; the regions stay in s->vec. */
+static int scan_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		     uint64_t *entries, uint64_t *reads)
 {
 	struct scan_state *s = v->priv;
-	struct pmb_pm_scan_arg a;
-	uint64_t t0, t1, calls = 0;
+	struct pmb_pm_scan_arg *a = &s->arg;
 	long nr;
 	int err = 0;
 
-	scan_arg(&a, ctx->addr, scan_end(ctx), s->vec, s->vec_len);
-	t0 = pmb_now_ns();
-	while (!err && a.start < a.end) {
-		err = scan_once(ctx, &a, &nr);
-		calls++;
+	a->start = ctx->addr;
+	while (!err && a->start < a->end) {
+		err = scan_once(ctx, a, &nr);
+		++*reads;
 	}
-	t1 = pmb_now_ns();
-	if (err)
-		return err;
-	return pms_emit_row(e, (a.start - ctx->addr) >> ctx->page_shift, calls, t1 - t0, -1);
+	*entries = (a->start - ctx->addr) >> ctx->page_shift;
+	return err;
 }
 
 /* A region's categories as a pagemap entry of the same kind (no PFN, no offset). */
@@ -131,6 +130,7 @@ static int scan_init(struct pms_ctx *ctx, struct pms_variant *v)
 		free(s);
 		return -ENOMEM;
 	}
+	scan_arg(&s->arg, ctx->addr, scan_end(ctx), s->vec, s->vec_len);
 	v->batch = ctx->pages;
 	v->priv = s;
 	return 0;
@@ -192,12 +192,9 @@ static const char *scan_probe(struct pms_ctx *ctx)
 }
 
 const struct pms_method pms_method_scan_ioctl = {
-	.name = "scan-ioctl",
-	.desc = "PAGEMAP_SCAN ioctl over the range (present/swapped/file only)",
-	.compare = PMS_CMP_CATEGORIES,
 	.probe = scan_probe,
 	.init = scan_init,
 	.fini = scan_fini,
-	.sample = scan_sample,
+	.pass = scan_pass,
 	.collect = scan_collect,
 };

@@ -100,8 +100,6 @@ static int sparse_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *
 }
 
 const struct pms_method pms_method_sparse = {
-	.name = "sparse",
-	.desc = "K single-entry preads at seeded random indices, each timed",
 	.probe = pms_probe_pread,
 	.init = sparse_init,
 	.fini = sparse_fini,

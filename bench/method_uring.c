@@ -72,8 +72,8 @@ static int uring_reap(const struct pms_ctx *ctx, struct io_uring *ring, uint64_t
  * The pass itself: only ring operations.  After an error no new read is
  * submitted, but those in flight are reaped before returning.
  */
-static int uring_pass(const struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
-		      uint64_t *reads)
+static int uring_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		      uint64_t *entries, uint64_t *reads)
 {
 	struct uring_state *s = v->priv;
 	uint64_t total = (ctx->pages + v->batch - 1) / v->batch, next = 0;
@@ -115,27 +115,8 @@ static int uring_pass(const struct pms_ctx *ctx, struct pms_variant *v, uint64_t
 		inflight--;
 	}
 	*reads = next;
+	*entries = ctx->pages;
 	return err ? err : ferr;
-}
-
-static int uring_sample(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
-{
-	uint64_t t0, t1, reads = 0;
-	int err;
-
-	t0 = pmb_now_ns();
-	err = uring_pass(ctx, v, ctx->buf, &reads);
-	t1 = pmb_now_ns();
-	if (err)
-		return err;
-	return pms_emit_row(e, ctx->pages, reads, t1 - t0, -1);
-}
-
-static int uring_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out)
-{
-	uint64_t reads;
-
-	return uring_pass(ctx, v, out, &reads);
 }
 
 static int uring_init(struct pms_ctx *ctx, struct pms_variant *v)
@@ -187,13 +168,8 @@ static const char *uring_probe(struct pms_ctx *ctx)
 }
 
 const struct pms_method pms_method_uring = {
-	.name = "uring",
-	.desc = "pass over the range with io_uring reads of B entries, QD in flight (uring:B[:QD])",
-	.args = PMS_ARG_BATCH | PMS_ARG_QD,
-	.compare = PMS_CMP_RAW,
 	.probe = uring_probe,
 	.init = uring_init,
 	.fini = uring_fini,
-	.sample = uring_sample,
-	.collect = uring_collect,
+	.pass = uring_pass,
 };

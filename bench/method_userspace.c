@@ -255,24 +255,12 @@ static int us_scan(const struct pms_ctx *ctx, struct us_state *s, uint64_t *out,
 	return 0;
 }
 
-static int us_sample(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
+static int us_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		   uint64_t *entries, uint64_t *reads)
 {
-	uint64_t t0, t1, calls = 0;
-	int err;
-
-	t0 = pmb_now_ns();
-	err = us_scan(ctx, v->priv, ctx->buf, &calls);
-	t1 = pmb_now_ns();
-	if (err)
-		return err;
-	return pms_emit_row(e, ctx->pages, calls, t1 - t0, -1);
-}
-
-static int us_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out)
-{
-	uint64_t calls = 0;
-
-	return us_scan(ctx, v->priv, out, &calls);
+	*entries = ctx->pages;
+	*reads = 0;
+	return us_scan(ctx, v->priv, out, reads);
 }
 
 static int us_init(struct pms_ctx *ctx, struct pms_variant *v)
@@ -353,12 +341,8 @@ static const char *us_probe(struct pms_ctx *ctx)
 }
 
 const struct pms_method pms_method_userspace = {
-	.name = "userspace",
-	.desc = "stock-kernel alternative: pagemap + map_files SEEK_DATA/SEEK_HOLE + mincore",
-	.compare = PMS_CMP_NONE,
 	.probe = us_probe,
 	.init = us_init,
 	.fini = us_fini,
-	.sample = us_sample,
-	.collect = us_collect,
+	.pass = us_pass,
 };

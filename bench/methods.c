@@ -9,26 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Sorted by name: one row per method file. */
-const struct pms_method *const pms_methods[] = {
-	&pms_method_batched,
-	&pms_method_dense,
-	&pms_method_scan_ioctl,
-	&pms_method_sparse,
-	&pms_method_uring,
-	&pms_method_userspace,
+#define PMB_METHOD(id, ...) extern const struct pms_method pms_method_##id;
+#include "catalog/catalog.def"
+
+/* One entry per catalog row: adding a method file and its row is all it takes. */
+const struct pms_method *const pms_methods[PMB_NR_METHODS] = {
+#define PMB_METHOD(id, ...) [PMB_METHOD_##id] = &pms_method_##id,
+#include "catalog/catalog.def"
 };
-const size_t pms_nr_methods = sizeof(pms_methods) / sizeof(pms_methods[0]);
 
-const struct pms_method *pms_method_find(const char *name, size_t len)
+const struct pms_method *pms_method_of(const struct pmb_method_info *info)
 {
-	size_t i;
-
-	for (i = 0; i < pms_nr_methods; i++)
-		if (strlen(pms_methods[i]->name) == len &&
-		    !strncmp(pms_methods[i]->name, name, len))
-			return pms_methods[i];
-	return NULL;
+	return pms_methods[info - pmb_methods];
 }
 
 /* The optional ":QD" after the batch; the default when absent. */
@@ -52,20 +44,21 @@ int pms_parse_spec(const char *spec, struct pms_variant *v)
 
 	memset(v, 0, sizeof(*v));
 	v->qd = 1;
-	v->m = pms_method_find(spec, len);
+	v->info = pmb_method_findn(spec, len);
+	v->m = v->info ? pms_method_of(v->info) : NULL;
 	if (!v->m)
 		return pms_usage("--method %s: unknown method (see --list)", spec);
-	if (!(v->m->args & PMS_ARG_BATCH)) {
+	if (!(v->info->args & PMB_ARG_BATCH)) {
 		if (colon)
 			return pms_usage("--method %s: %s takes no parameter",
-				       spec, v->m->name);
-		snprintf(v->spec, sizeof(v->spec), "%s", v->m->name);
+				       spec, v->info->name);
+		snprintf(v->spec, sizeof(v->spec), "%s", v->info->name);
 		return 0;
 	}
 	if (!colon)
-		return pms_usage("--method %s: needs a batch, %s:B%s", spec, v->m->name,
-			       v->m->args & PMS_ARG_QD ? "[:QD]" : "");
-	if (v->m->args & PMS_ARG_QD)
+		return pms_usage("--method %s: needs a batch, %s:B%s", spec, v->info->name,
+			       v->info->args & PMB_ARG_QD ? "[:QD]" : "");
+	if (v->info->args & PMB_ARG_QD)
 		colon2 = strchr(colon + 1, ':');
 	len = colon2 ? (size_t)(colon2 - colon - 1) : strlen(colon + 1);
 	if (len < sizeof(num)) {
@@ -76,14 +69,14 @@ int pms_parse_spec(const char *spec, struct pms_variant *v)
 		return pms_usage("--method %s: batch must be an integer in 1..%u",
 			       spec, PMS_BATCH_MAX);
 	v->batch = b;
-	if (!(v->m->args & PMS_ARG_QD)) {
-		snprintf(v->spec, sizeof(v->spec), "%s:%llu", v->m->name,
+	if (!(v->info->args & PMB_ARG_QD)) {
+		snprintf(v->spec, sizeof(v->spec), "%s:%llu", v->info->name,
 			 (unsigned long long)b);
 		return 0;
 	}
 	if (parse_qd(spec, colon2, v))
 		return -EINVAL;
-	snprintf(v->spec, sizeof(v->spec), "%s:%llu:%u", v->m->name,
+	snprintf(v->spec, sizeof(v->spec), "%s:%llu:%u", v->info->name,
 		 (unsigned long long)b, v->qd);
 	return 0;
 }
@@ -118,6 +111,15 @@ const char *pms_probe_pread(struct pms_ctx *ctx)
 	return r < 0 ? "pread of pagemap failed" : "pread of pagemap returned a short read";
 }
 
+int pms_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out)
+{
+	uint64_t entries = ctx->pages, reads = 0;
+
+	if (v->m->collect)
+		return v->m->collect(ctx, v, out);
+	return v->m->pass(ctx, v, out, &entries, &reads);
+}
+
 /*
  * The loop the dense and batched methods time: only preads and a length
  * check.  One pread per batch; a short or failed read is an error.
@@ -139,4 +141,11 @@ int pms_read_batched(const struct pms_ctx *ctx, uint64_t *out, uint64_t first,
 	}
 	*reads = n;
 	return 0;
+}
+
+int pms_pass_batched(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
+		     uint64_t *entries, uint64_t *reads)
+{
+	*entries = ctx->pages;
+	return pms_read_batched(ctx, out, 0, ctx->pages, v->batch, reads);
 }

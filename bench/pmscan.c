@@ -7,12 +7,13 @@
  * it can be compared on), and --classify prints one method's page states.
  */
 #include "method.h"
+#include "lib/opt.h"
 #include "lib/pagemap.h"
 #include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,111 +29,86 @@
 
 struct opts {
 	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads;
-	bool have_pid, have_addr, have_pages, have_cpu, agree, list, classify;
+	bool agree, list, classify;
 	struct pms_variant v[PMS_MAX_VARIANTS];
 	unsigned nv;
+	uint64_t seen;
 };
 
-enum opt_type { OPT_U64, OPT_HEX, OPT_FLAG, OPT_METHOD, OPT_CLASSIFY };
-
-/* The options with their types and ranges: validated here and nowhere else. */
-static const struct opt_row {
-	const char *name;
-	enum opt_type type;
-	uint64_t min, max;
-	size_t off;		/* value in struct opts */
-	size_t seen;		/* bool in struct opts, or (size_t)-1 */
-} opt_rows[] = {
-#define U(f) offsetof(struct opts, f)
-	{ "pid", OPT_U64, 1, 4194304, U(pid), U(have_pid) },
-	{ "addr", OPT_HEX, 0, PMS_ADDR_LIMIT - 1, U(addr), U(have_addr) },
-	{ "pages", OPT_U64, 1, PMS_MAX_PAGES, U(pages), U(have_pages) },
-	{ "cpu", OPT_U64, 0, CPU_SETSIZE - 1, U(cpu), U(have_cpu) },
-	{ "seed", OPT_U64, 0, UINT64_MAX, U(seed), (size_t)-1 },
-	{ "rounds", OPT_U64, 1, 1000000, U(rounds), (size_t)-1 },
-	{ "warmup", OPT_U64, 0, 1000000, U(warmup), (size_t)-1 },
-	{ "sparse-reads", OPT_U64, 1, 1000000, U(sparse_reads), (size_t)-1 },
-	{ "method", OPT_METHOD, 0, 0, 0, (size_t)-1 },
-	{ "agree", OPT_FLAG, 0, 0, U(agree), (size_t)-1 },
-	{ "classify", OPT_CLASSIFY, 0, 0, 0, U(classify) },
-	{ "list", OPT_FLAG, 0, 0, U(list), (size_t)-1 },
-#undef U
-};
-#define NR_OPTS (sizeof(opt_rows) / sizeof(opt_rows[0]))
-
-static void usage(FILE *f)
+static int opt_addr(void *obj, const char *v, const char *name)
 {
-	fprintf(f,
-		"usage: pmscan --pid P --addr HEX --pages N [--cpu C] [--seed S] [--rounds R]\n"
-		"              [--warmup W] [--sparse-reads K] --method SPEC [--method SPEC ...]\n"
-		"              [--agree]\n"
-		"       pmscan --pid P --addr HEX --pages N --classify SPEC\n"
-		"       pmscan --list\n"
-		"SPEC: dense | sparse | batched:B | uring:B[:QD] | scan-ioctl | userspace\n"
-		"      (B in 1..%u, QD in 1..%u, default %u)\n"
-		"defaults: cpu = last online CPU, seed 1, rounds 10, warmup 2, sparse-reads 64\n"
-		"--classify: one byte per page on stdout, 0 none, 1 present, 2 swapped\n"
-		"exit: 0 ok, 2 methods disagree (--agree), 3 error, 64 usage, 77 cannot run here\n",
-		PMS_BATCH_MAX, PMS_QD_MAX, PMS_QD_DEFAULT);
-}
-
-static int parse_hex(const char *s, uint64_t *out)
-{
+	struct opts *o = obj;
 	char *end;
-	unsigned long long v;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
+	/* Hex with or without 0x; digits first, so no sign and no white space. */
+	if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'f') || (*v >= 'A' && *v <= 'F')))
+		goto bad;
 	errno = 0;
-	v = strtoull(s, &end, 16);
-	if (errno || end == s || *end)
-		return -EINVAL;
-	*out = v;
+	o->addr = strtoull(v, &end, 16);
+	if (errno || *end || o->addr >= PMS_ADDR_LIMIT)
+		goto bad;
 	return 0;
+bad:
+	return pms_usage("--%s %s: expected a hex address below %#llx", name, v,
+			 (unsigned long long)PMS_ADDR_LIMIT);
 }
 
-static int set_opt(struct opts *o, const struct opt_row *row, const char *arg)
+static int opt_method(void *obj, const char *v, const char *name)
 {
-	uint64_t v = 0;
-	int err = 0;
+	struct opts *o = obj;
+	int err;
 
-	switch (row->type) {
-	case OPT_FLAG:
-		*(bool *)((char *)o + row->off) = true;
-		return 0;
-	case OPT_CLASSIFY:
+	if (!strcmp(name, "classify")) {
 		if (o->classify)
 			return pms_usage("--classify: at most once");
-		/* It names the one method: parsed as a --method. */
-		*(bool *)((char *)o + row->seen) = true;
-		/* fall through */
-	case OPT_METHOD:
-		if (o->nv == PMS_MAX_VARIANTS)
-			return pms_usage("at most %d --method options", PMS_MAX_VARIANTS);
-		err = pms_parse_spec(arg, &o->v[o->nv]);
-		if (err)
-			return err;
-		o->v[o->nv].ordinal = o->nv;
-		o->nv++;
-		return 0;
-	case OPT_HEX:
-		err = parse_hex(arg, &v);
-		if (!err && (v < row->min || v > row->max))
-			err = -ERANGE;
-		break;
-	case OPT_U64:
-		err = pmb_parse_u64(arg, row->min, row->max, &v);
-		break;
+		o->classify = true;
 	}
+	if (o->nv == PMS_MAX_VARIANTS)
+		return pms_usage("at most %d --method options", PMS_MAX_VARIANTS);
+	err = pms_parse_spec(v, &o->v[o->nv]);
 	if (err)
-		return pms_usage("--%s %s: expected %s in %llu..%llu", row->name, arg,
-			       row->type == OPT_HEX ? "a hex address" : "an integer",
-			       (unsigned long long)row->min, (unsigned long long)row->max);
-	*(uint64_t *)((char *)o + row->off) = v;
-	if (row->seen != (size_t)-1)
-		*(bool *)((char *)o + row->seen) = true;
+		return err;
+	o->v[o->nv].ordinal = o->nv;
+	o->nv++;
 	return 0;
 }
+
+enum { R_PID, R_ADDR, R_PAGES, R_CPU };
+
+#define OFF(f) offsetof(struct opts, f)
+static const struct pmb_opt pmscan_opts[] = {
+	[R_PID] = { "pid", 0, PMB_OPT_UINT, OFF(pid), "P", "the stopped process whose pagemap is read", .min = 1,
+		    .max = 4194304 },
+	[R_ADDR] = { "addr", 0, PMB_OPT_FN, 0, "HEX", "first virtual address of the range, page aligned",
+		     .fn = opt_addr },
+	[R_PAGES] = { "pages", 0, PMB_OPT_UINT, OFF(pages), "N", "pages in the range", .min = 1,
+		      .max = PMS_MAX_PAGES },
+	[R_CPU] = { "cpu", 0, PMB_OPT_UINT, OFF(cpu), "C", "CPU to pin to (default: the last online one)",
+		    .max = CPU_SETSIZE - 1 },
+	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "seed of the round order and sparse indices (default 1)",
+	  .max = UINT64_MAX },
+	{ "rounds", 0, PMB_OPT_UINT, OFF(rounds), "R", "measured rounds (default 10)", .min = 1, .max = 1000000 },
+	{ "warmup", 0, PMB_OPT_UINT, OFF(warmup), "W", "warm-up rounds (default 2)", .max = 1000000 },
+	{ "sparse-reads", 0, PMB_OPT_UINT, OFF(sparse_reads), "K", "single-entry reads per sparse sample (default 64)",
+	  .min = 1, .max = 1000000 },
+	{ "method", 0, PMB_OPT_FN, 0, "SPEC", "a scan method, as often as wanted (see --list):\n"
+	  "name, name:B or name:B[:QD] (B in 1..1048576, QD in 1..256, default 8)", .fn = opt_method },
+	{ "agree", 0, PMB_OPT_FLAG, OFF(agree), NULL, "compare every method's entries instead of timing", .set = 1 },
+	{ "classify", 0, PMB_OPT_FN, 0, "SPEC", "one byte per page on stdout by that method: 0 none, 1 present,\n"
+	  "2 swapped", .fn = opt_method },
+	{ "list", 0, PMB_OPT_FLAG, OFF(list), NULL, "the methods: name, description, ok or skip: reason", .set = 1 },
+};
+#undef OFF
+
+static const struct pmb_opt_spec pmscan_spec = {
+	.prog = "pmscan", .args = "--pid P --addr HEX --pages N --method SPEC... [options] | --list",
+	.about = "Timed reads of /proc/PID/pagemap of a stopped process, pinned to one CPU;\n"
+		 "raw samples as TSV on stdout (docs/methods.md).\n",
+	.opts = pmscan_opts, .nopts = sizeof(pmscan_opts) / sizeof(pmscan_opts[0]),
+	.more = "exit: 0 ok, 2 methods disagree (--agree), 3 error, 64 usage, 77 cannot run here\n",
+};
+
+#define GIVEN(o, r) ((o)->seen & (UINT64_C(1) << (r)))
 
 static int check_opts(struct opts *o)
 {
@@ -140,7 +116,7 @@ static int check_opts(struct opts *o)
 
 	if (o->list)
 		return 0;
-	if (!o->have_pid || !o->have_addr || !o->have_pages || !o->nv)
+	if (!GIVEN(o, R_PID) || !GIVEN(o, R_ADDR) || !GIVEN(o, R_PAGES) || !o->nv)
 		return pms_usage("--pid, --addr, --pages and --method (or --classify) are required");
 	if (o->classify && (o->nv > 1 || o->agree))
 		return pms_usage("--classify SPEC: no --method and no --agree with it");
@@ -155,33 +131,13 @@ static int check_opts(struct opts *o)
 	return 0;
 }
 
+/* 0, PMB_OPT_HELP, or -EINVAL (printed). */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	struct option lo[NR_OPTS + 2];
-	size_t i;
-	int c;
+	unsigned npos;
+	int err = pmb_opt_parse(&pmscan_spec, argc, argv, o, NULL, &npos, &o->seen);
 
-	for (i = 0; i < NR_OPTS; i++)
-		lo[i] = (struct option){ opt_rows[i].name,
-			opt_rows[i].type == OPT_FLAG ? no_argument : required_argument,
-			NULL, (int)i };
-	lo[NR_OPTS] = (struct option){ "help", no_argument, NULL, 'h' };
-	lo[NR_OPTS + 1] = (struct option){ 0 };
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			exit(PMB_EXIT_PASS);
-		}
-		if (c < 0 || (size_t)c >= NR_OPTS)
-			return pms_usage("bad option or missing value: %s (see --help)",
-				       argv[optind - 1]);
-		if (set_opt(o, &opt_rows[c], optarg))
-			return -EINVAL;
-	}
-	if (optind < argc)
-		return pms_usage("unexpected argument %s", argv[optind]);
-	return check_opts(o);
+	return err ? err : check_opts(o);
 }
 
 /* The highest-numbered CPU we may run on (the last online one). */
@@ -273,13 +229,15 @@ static int do_list(void)
 	/* Probe on the page of our own stack: mapped for sure. */
 	ctx.addr = (uintptr_t)&ctx & ~(((uint64_t)1 << ctx.page_shift) - 1);
 	ctx.fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	for (i = 0; i < pms_nr_methods; i++) {
+	for (i = 0; i < PMB_NR_METHODS; i++) {
 		const struct pms_method *m = pms_methods[i];
-		const char *why = ctx.fd < 0 ? "cannot open /proc/self/pagemap" :
-				  m->probe ? m->probe(&ctx) : NULL;
+		const char *why;
 
-		printf("%s\t%s\t%s%s\n", m->name, m->desc, why ? "skip: " : "ok",
-		       why ? why : "");
+		if (!m)
+			continue;	/* a co-metric, timed by the workload */
+		why = ctx.fd < 0 ? "cannot open /proc/self/pagemap" : m->probe ? m->probe(&ctx) : NULL;
+		printf("%s\t%s\t%s%s\n", pmb_methods[i].name, pmb_methods[i].desc,
+		       why ? "skip: " : "ok", why ? why : "");
 	}
 	if (ctx.fd >= 0)
 		close(ctx.fd);
@@ -345,6 +303,26 @@ static void shuffle(unsigned *order, unsigned n, uint64_t *rng)
 	}
 }
 
+/*
+ * The one timed hook: the clock is read right around the method's pass and
+ * around nothing else.  A method that times single reads (sparse) samples
+ * itself.
+ */
+static int sample_variant(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
+{
+	uint64_t t0, t1, entries = ctx->pages, reads = 0;
+	int err;
+
+	if (v->m->sample)
+		return v->m->sample(ctx, v, e);
+	t0 = pmb_now_ns();
+	err = v->m->pass(ctx, v, ctx->buf, &entries, &reads);
+	t1 = pmb_now_ns();
+	if (err)
+		return err;
+	return pms_emit_row(e, entries, reads, t1 - t0, -1);
+}
+
 static int run_round(struct pms_ctx *ctx, struct opts *o, struct pms_emit *e,
 		     unsigned *order, uint64_t *rng)
 {
@@ -356,7 +334,7 @@ static int run_round(struct pms_ctx *ctx, struct opts *o, struct pms_emit *e,
 		struct pms_variant *v = &o->v[order[i]];
 
 		e->variant = order[i];
-		err = v->m->sample(ctx, v, e);
+		err = sample_variant(ctx, v, e);
 		if (err)
 			return pmb_err(err, "%s: round %u", v->spec, e->round);
 	}
@@ -373,7 +351,7 @@ static int print_rows(const struct opts *o, const struct pms_emit *e)
 		const struct pms_row *r = &e->rows[i];
 		const struct pms_variant *v = &o->v[r->variant];
 
-		printf("%s\t%llu\t%u\t%u\t%d\t%llu\t%llu\t%llu\t%d\n", v->m->name,
+		printf("%s\t%llu\t%u\t%u\t%d\t%llu\t%llu\t%llu\t%d\n", v->info->name,
 		       (unsigned long long)v->batch, v->qd, r->round, r->warmup,
 		       (unsigned long long)r->entries, (unsigned long long)r->reads,
 		       (unsigned long long)r->ns, r->pmd_pos);
@@ -401,6 +379,11 @@ static int do_timed(struct pms_ctx *ctx, struct opts *o)
 	return err ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
 }
 
+static const char *pms_compare_name(enum pmb_compare c)
+{
+	return c == PMB_CMP_RAW ? "raw" : c == PMB_CMP_CATEGORIES ? "categories" : "none";
+}
+
 static void print_agree(const struct pms_variant *v, const uint64_t *ent, uint64_t n)
 {
 	uint64_t st[PMS_NR] = { 0 }, file = 0, sd = 0, ex = 0, i;
@@ -416,17 +399,17 @@ static void print_agree(const struct pms_variant *v, const uint64_t *ent, uint64
 	       (unsigned long long)st[PMS_NONE], (unsigned long long)st[PMS_PRESENT],
 	       (unsigned long long)st[PMS_SWAPPED], (unsigned long long)file,
 	       (unsigned long long)sd, (unsigned long long)ex,
-	       pms_compare_name(v->m->compare));
+	       pms_compare_name(v->info->compare));
 }
 
-static uint64_t as_compared(uint64_t e, enum pms_compare how)
+static uint64_t as_compared(uint64_t e, enum pmb_compare how)
 {
-	return how == PMS_CMP_RAW ? e : pms_categories(e);
+	return how == PMB_CMP_RAW ? e : pms_categories(e);
 }
 
 /* The first index where a and b differ on what `how` compares; n if none. */
 static uint64_t first_diff(const uint64_t *a, const uint64_t *b, uint64_t n,
-			   enum pms_compare how)
+			   enum pmb_compare how)
 {
 	uint64_t i;
 
@@ -441,12 +424,12 @@ static uint64_t first_diff(const uint64_t *a, const uint64_t *b, uint64_t n,
  */
 static int agree_reference(const struct opts *o)
 {
-	enum pms_compare how;
+	enum pmb_compare how;
 	unsigned k;
 
-	for (how = PMS_CMP_RAW; how < PMS_CMP_NONE; how++)
+	for (how = PMB_CMP_RAW; how < PMB_CMP_NONE; how++)
 		for (k = 0; k < o->nv; k++)
-			if (o->v[k].m->compare == how)
+			if (o->v[k].info->compare == how)
 				return (int)k;
 	return -1;
 }
@@ -455,15 +438,15 @@ static int agree_reference(const struct opts *o)
 static int agree_one(struct pms_ctx *ctx, struct pms_variant *v, const uint64_t *want,
 		     uint64_t *got)
 {
-	enum pms_compare how = v->m->compare;
+	enum pmb_compare how = v->info->compare;
 	uint64_t i = ctx->pages;
-	int err = v->m->collect(ctx, v, got);
+	int err = pms_collect(ctx, v, got);
 
 	if (err) {
 		pmb_err(err, "%s: reading all entries", v->spec);
 		return PMB_EXIT_ERROR;
 	}
-	if (want && how != PMS_CMP_NONE)
+	if (want && how != PMB_CMP_NONE)
 		i = first_diff(want, got, ctx->pages, how);
 	if (i < ctx->pages) {
 		printf("mismatch\t%s\tindex=%llu\twant=0x%llx\tgot=0x%llx\tcompare=%s\n",
@@ -489,7 +472,7 @@ static int do_agree(struct pms_ctx *ctx, struct opts *o)
 	if (o->nv > 1 && !(got = calloc(ctx->pages, sizeof(*got))))
 		return pmb_err(-ENOMEM, "agree"), PMB_EXIT_ERROR;
 	if (ref >= 0) {
-		err = o->v[ref].m->collect(ctx, &o->v[ref], want);
+		err = pms_collect(ctx, &o->v[ref], want);
 		if (err) {
 			pmb_err(err, "%s: reading all entries", o->v[ref].spec);
 			ret = PMB_EXIT_ERROR;
@@ -516,7 +499,7 @@ static int do_classify(struct pms_ctx *ctx, struct opts *o)
 	uint64_t i;
 	int err;
 
-	err = v->m->collect(ctx, v, ctx->buf);
+	err = pms_collect(ctx, v, ctx->buf);
 	if (err)
 		return pmb_err(err, "%s: reading all entries", v->spec), PMB_EXIT_ERROR;
 	st = malloc(ctx->pages);
@@ -601,11 +584,12 @@ int main(int argc, char **argv)
 	int err;
 
 	pmb_prog = "pmscan";
-	if (parse_args(argc, argv, &o))
-		return PMB_EXIT_USAGE;
+	err = parse_args(argc, argv, &o);
+	if (err)
+		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	if (o.list)
 		return do_list();
-	if (!o.have_cpu)
+	if (!GIVEN(&o, R_CPU))
 		o.cpu = (uint64_t)last_cpu();
 	/* Pinned before anything is opened or allocated. */
 	err = pin_cpu((unsigned)o.cpu);

@@ -11,5 +11,6 @@ int cmd_gate(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct subcmd {
 	int (*fn)(int argc, char **argv);
 	const char *desc;
 } subcmds[] = {
+	{ "catalog", cmd_catalog, "the catalog of methods and kinds with their traits (TSV)" },
 	{ "cleanup", cmd_cleanup, "remove what an earlier, killed run left behind" },
 	{ "compare", cmd_compare, "compare two result directories" },
 	{ "gate", cmd_gate, "gate a candidate run against a baseline" },

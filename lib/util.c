@@ -62,13 +62,22 @@ void pmb_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Every number parser starts at a digit: strtoull and strtod would skip
+ * leading white space and take a sign, so " -4096" would wrap around.
+ */
 int pmb_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 	unsigned shift = 0;
 
-	if (!s || !*s || *s == '-')
+	if (!s || !is_digit(*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -94,20 +103,26 @@ int pmb_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Plain decimal only ("50", "12.5", "50%"): no sign, exponent, hex or white space. */
 int pmb_parse_pct(const char *s, double *out)
 {
+	const char *p = s;
+	size_t digits = 0;
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	if (!s)
+		return -EINVAL;
+	for (; is_digit(*p); p++)
+		digits++;
+	if (*p == '.')
+		for (p++; is_digit(*p); p++)
+			digits++;
+	if (!digits || (*p && strcmp(p, "%")))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || isnan(v))
-		return -EINVAL;
-	if (*end == '%')
-		end++;
-	if (*end || v < 0 || v > 100)
+	if (errno || end != p || v < 0 || v > 100)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -117,18 +132,20 @@ int pmb_parse_ll(const char *s, long long *out)
 {
 	char *end;
 
-	if (!*s)
+	if (!s || !(is_digit(*s) || (*s == '-' && is_digit(s[1]))))
 		return -EINVAL;
 	errno = 0;
 	*out = strtoll(s, &end, 10);
 	return errno || *end ? -EINVAL : 0;
 }
 
+/* A finite decimal number as printf's %g writes it: no hex, inf, nan or white space. */
 int pmb_parse_double(const char *s, double *out)
 {
+	const char *d = s && (*s == '-' || *s == '+') ? s + 1 : s;
 	char *end;
 
-	if (!*s)
+	if (!d || !(is_digit(*d) || (*d == '.' && is_digit(d[1]))) || strpbrk(s, "xXpP"))
 		return -EINVAL;
 	errno = 0;
 	*out = strtod(s, &end);
@@ -140,7 +157,7 @@ int pmb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-')
+	if (!s || !is_digit(*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);	/* decimal only: "010" is ten, not eight */

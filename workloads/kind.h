@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Memory kinds of the workload: one file per kind, one row in kinds.c.
+ * Memory kinds of the workload: one file per kind, workloads/kind_<id>.c,
+ * holding its hooks (struct pmw_kind pmw_kind_<id>); its name, backing and
+ * traits are its row in catalog/catalog.def, and the registry (kinds.c) is
+ * made from it.
  *
  * A kind maps a region of r->pages pages and, for shmem and file kinds, sets
  * r->fd to a descriptor of the backing file that lseek(SEEK_DATA/SEEK_HOLE)
@@ -12,12 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Where a page's data goes when it leaves memory: decides the oracle's rule. */
-enum pmw_backing {
-	PMW_BACKING_ANON,	/* swap PTE (private anonymous) */
-	PMW_BACKING_SHMEM,	/* swap entry in the shmem file's page cache */
-	PMW_BACKING_FILE,	/* written back to a disk file, never swapped */
-};
+#include "catalog/catalog.h"
 
 struct pmw_region {
 	char *addr;		/* MAP_FAILED-checked start of the mapping */
@@ -29,8 +27,6 @@ struct pmw_region {
 };
 
 struct pmw_kind {
-	const char *name;	/* command-line key */
-	const char *desc;
 	/* NULL when the kind can run here, else why not. */
 	const char *(*probe)(void);
 	int (*create)(struct pmw_region *r);
@@ -42,19 +38,12 @@ struct pmw_kind {
 	 * or MAP_FAILED with errno set.
 	 */
 	void *(*map_again)(const struct pmw_region *r);
-	enum pmw_backing backing;
-	bool thp;		/* may be PMD-mapped: READY reports thp_pages from smaps */
 };
 
-static inline bool pmw_kind_shmem(const struct pmw_kind *k)
-{
-	return k->backing == PMW_BACKING_SHMEM;
-}
-
-/* The registry, sorted by name, NULL-terminated. */
-extern const struct pmw_kind *const pmw_kinds[];
-
-const struct pmw_kind *pmw_kind_find(const char *name);
+/* The registry, indexed like the catalog's kinds. */
+extern const struct pmw_kind *const pmw_kinds[PMB_NR_KINDS];
+/* The hooks of a catalog row. */
+const struct pmw_kind *pmw_kind_of(const struct pmb_kind_info *info);
 
 /* Helpers for kinds: mmap r->len with MADV_NOHUGEPAGE; unmap and close. */
 /*

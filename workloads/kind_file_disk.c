@@ -59,10 +59,7 @@ static int file_disk_create(struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_file_disk = {
-	.name = "file-disk",
-	.desc = "unlinked file on a disk file system ($PMB_DISKDIR, /var/tmp, .) mapped MAP_SHARED (never swaps)",
 	.probe = file_disk_probe,
 	.create = file_disk_create,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_FILE,
 };

@@ -43,10 +43,7 @@ fail:
 }
 
 const struct pmw_kind pmw_kind_memfd = {
-	.name = "memfd",
-	.desc = "memfd_create() mapped MAP_SHARED (shmem)",
 	.probe = memfd_probe,
 	.create = memfd_create_region,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_SHMEM,
 };

@@ -11,10 +11,7 @@ static int private_anon_create(struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_private_anon = {
-	.name = "private-anon",
-	.desc = "mmap MAP_PRIVATE|MAP_ANONYMOUS (anonymous, the control)",
 	.probe = NULL,
 	.create = private_anon_create,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_ANON,
 };

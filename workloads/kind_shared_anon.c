@@ -52,10 +52,7 @@ static int shared_anon_create(struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_shared_anon = {
-	.name = "shared-anon",
-	.desc = "mmap MAP_SHARED|MAP_ANONYMOUS (shmem)",
 	.probe = shared_anon_probe,
 	.create = shared_anon_create,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_SHMEM,
 };

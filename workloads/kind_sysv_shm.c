@@ -113,11 +113,8 @@ static void *sysv_shm_map_again(const struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_sysv_shm = {
-	.name = "sysv-shm",
-	.desc = "SysV shmget(IPC_PRIVATE) + shmat, IPC_RMID at once (shmem)",
 	.probe = sysv_shm_probe,
 	.create = sysv_shm_create,
 	.destroy = sysv_shm_destroy,
 	.map_again = sysv_shm_map_again,
-	.backing = PMW_BACKING_SHMEM,
 };

@@ -147,11 +147,7 @@ static int thp_shmem_create(struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_thp_shmem = {
-	.name = "thp-shmem",
-	.desc = "file on a private huge=always tmpfs, 2 MiB aligned, MADV_HUGEPAGE (shmem THP)",
 	.probe = thp_shmem_probe,
 	.create = thp_shmem_create,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_SHMEM,
-	.thp = true,
 };

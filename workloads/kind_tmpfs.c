@@ -38,10 +38,7 @@ static int tmpfs_create(struct pmw_region *r)
 }
 
 const struct pmw_kind pmw_kind_tmpfs = {
-	.name = "tmpfs",
-	.desc = "unlinked file on tmpfs ($PMB_TMPFS, /dev/shm, /tmp) mapped MAP_SHARED (shmem)",
 	.probe = tmpfs_probe,
 	.create = tmpfs_create,
 	.destroy = pmw_region_unmap,
-	.backing = PMW_BACKING_SHMEM,
 };

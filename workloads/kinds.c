@@ -14,34 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-extern const struct pmw_kind pmw_kind_file_disk;
-extern const struct pmw_kind pmw_kind_memfd;
-extern const struct pmw_kind pmw_kind_private_anon;
-extern const struct pmw_kind pmw_kind_shared_anon;
-extern const struct pmw_kind pmw_kind_sysv_shm;
-extern const struct pmw_kind pmw_kind_thp_shmem;
-extern const struct pmw_kind pmw_kind_tmpfs;
+#define PMB_KIND(id, ...) extern const struct pmw_kind pmw_kind_##id;
+#include "catalog/catalog.def"
 
-/* Sorted by name.  Adding a kind: one file and one row here. */
-const struct pmw_kind *const pmw_kinds[] = {
-	&pmw_kind_file_disk,
-	&pmw_kind_memfd,
-	&pmw_kind_private_anon,
-	&pmw_kind_shared_anon,
-	&pmw_kind_sysv_shm,
-	&pmw_kind_thp_shmem,
-	&pmw_kind_tmpfs,
-	NULL,
+/* One entry per catalog row: adding a kind file and its row is all it takes. */
+const struct pmw_kind *const pmw_kinds[PMB_NR_KINDS] = {
+#define PMB_KIND(id, ...) [PMB_KIND_##id] = &pmw_kind_##id,
+#include "catalog/catalog.def"
 };
 
-const struct pmw_kind *pmw_kind_find(const char *name)
+const struct pmw_kind *pmw_kind_of(const struct pmb_kind_info *info)
 {
-	const struct pmw_kind *const *k;
-
-	for (k = pmw_kinds; *k; k++)
-		if (!strcmp((*k)->name, name))
-			return *k;
-	return NULL;
+	return pmw_kinds[info - pmb_kinds];
 }
 
 void *pmw_mmap_pmd_aligned(size_t len, int prot, int flags, int fd)

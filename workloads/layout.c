@@ -7,19 +7,6 @@
 
 #include "lib/util.h"
 
-int pmw_layout_parse(const char *s, enum pmw_layout *out)
-{
-	if (!strcmp(s, "contiguous"))
-		*out = PMW_CONTIGUOUS;
-	else if (!strcmp(s, "strided"))
-		*out = PMW_STRIDED;
-	else if (!strcmp(s, "random"))
-		*out = PMW_RANDOM;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 size_t pmw_pct_of(size_t n, double pct)
 {
 	return (size_t)floor((double)n * pct / 100.0 + 0.5);

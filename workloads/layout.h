@@ -6,13 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* In the order of the catalog's pmb_layouts. */
 enum pmw_layout {
 	PMW_CONTIGUOUS,		/* the first k */
 	PMW_STRIDED,		/* candidate floor(j*n/k) for j < k */
 	PMW_RANDOM,		/* seeded partial Fisher-Yates (pmb_rand64) */
 };
-
-int pmw_layout_parse(const char *s, enum pmw_layout *out);
 
 /* round(n * pct / 100), half away from zero. */
 size_t pmw_pct_of(size_t n, double pct);

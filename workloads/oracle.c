@@ -64,14 +64,14 @@ static int walk_data(const struct pmw_region *r, const uint8_t *flags,
 }
 
 /* What "paged out" means for this backing: swapped, or (file) dropped. */
-static bool paged_out(enum pmw_backing b, uint8_t flags, uint8_t state)
+static bool paged_out(enum pmb_backing b, uint8_t flags, uint8_t state)
 {
-	if (b == PMW_BACKING_FILE)
+	if (b == PMB_BACKING_FILE)
 		return state == PMS_NONE && (flags & PMW_HELD);
 	return state == PMS_SWAPPED;
 }
 
-static void tally(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
+static void tally(const struct pmw_region *r, enum pmb_backing b, const uint8_t *flags,
 		  uint8_t *state, struct pmw_counts *c)
 {
 	size_t i;
@@ -81,7 +81,7 @@ static void tally(const struct pmw_region *r, enum pmw_backing b, const uint8_t 
 		bool chosen = flags[i] & PMW_CHOSEN;
 		bool out;
 
-		if (b == PMW_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_OWNED))
+		if (b == PMB_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_OWNED))
 			state[i] = PMS_SWAPPED;
 		out = paged_out(b, flags[i], state[i]);
 		if (state[i] == PMS_PRESENT && !held)
@@ -94,7 +94,7 @@ static void tally(const struct pmw_region *r, enum pmw_backing b, const uint8_t 
 	}
 }
 
-int pmw_oracle(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
+int pmw_oracle(const struct pmw_region *r, enum pmb_backing b, const uint8_t *flags,
 	       uint8_t *state, struct pmw_counts *c)
 {
 	int err;
@@ -103,7 +103,7 @@ int pmw_oracle(const struct pmw_region *r, enum pmw_backing b, const uint8_t *fl
 	err = mark_resident(r, state);
 	if (err)
 		return err;
-	if (b == PMW_BACKING_SHMEM) {
+	if (b == PMB_BACKING_SHMEM) {
 		err = walk_data(r, flags, state, c);
 		if (err)
 			return err;

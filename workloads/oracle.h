@@ -35,7 +35,7 @@ struct pmw_counts {
  * Fill state[0..pages-1] (enum pm_state bytes) and the counts.  Allocates
  * nothing.  0 or -errno.
  */
-int pmw_oracle(const struct pmw_region *r, enum pmw_backing b, const uint8_t *flags,
+int pmw_oracle(const struct pmw_region *r, enum pmb_backing b, const uint8_t *flags,
 	       uint8_t *state, struct pmw_counts *c);
 
 #endif

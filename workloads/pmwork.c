@@ -7,7 +7,7 @@
 #include "pmwork.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,156 +19,84 @@
 #include <unistd.h>
 
 #include "lib/kernel.h"
+#include "lib/opt.h"
 #include "lib/util.h"
 
-static const char usage_text[] =
-	"usage: pmwork --kind KIND --pages N [--dirty PCT] [--swapout none|pageout|cgroup]\n"
-	"              [--swapped PCT] [--layout contiguous|strided|random] [--seed S]\n"
-	"              [--touch write|read] [--view self|second-mapper|fork-child]\n"
-	"       pmwork --list\n";
-
-/* One line on stderr; returns the usage exit code. */
-__attribute__((format(printf, 1, 2)))
-static int usage(const char *fmt, ...)
+static int opt_kind(void *obj, const char *v, const char *name)
 {
-	va_list ap;
+	struct pmw_opts *o = obj;
 
-	va_start(ap, fmt);
-	pmb_vmsg("", 0, " (see --help)", fmt, ap);
-	va_end(ap);
-	return PMB_EXIT_USAGE;
+	o->info = pmb_kind_find(v);
+	if (!o->info)
+		return pmb_fail(-EINVAL, "--%s: unknown kind '%s' (pmwork --list)", name, v);
+	o->kind = pmw_kind_of(o->info);
+	return 0;
 }
+
+#define OFF(f) offsetof(struct pmw_opts, f)
+static const struct pmb_opt pmwork_opts[] = {
+	{ "kind", 0, PMB_OPT_FN, 0, "KIND", "memory kind (--list), required", .fn = opt_kind },
+	{ "pages", 0, PMB_OPT_UINT, OFF(pages), "N", "region size in pages, required", .min = 1,
+	  .max = UINT64_C(1) << 32 },
+	{ "dirty", 0, PMB_OPT_PCT, OFF(dirty_pct), "PCT", "percentage of pages that get the pattern (default 100)" },
+	{ "swapout", 0, PMB_OPT_INDEX, OFF(swapout), "MODE",
+	  "pageout (MADV_PAGEOUT the swapped set), cgroup (the harness's limit\n"
+	  "reclaims), none (default)", .words = pmb_swapouts },
+	{ "swapped", 0, PMB_OPT_PCT, OFF(swapped_pct), "PCT", "pageout: percentage of the dirtied pages (default 50)" },
+	{ "layout", 0, PMB_OPT_INDEX, OFF(layout), "L", "contiguous, strided or random (default) choice of pages",
+	  .words = pmb_layouts },
+	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "seed of the pattern and of the random layout (default 1)",
+	  .max = UINT64_MAX },
+	{ "touch", 0, PMB_OPT_INDEX, OFF(touch), "MODE", "write (default: the pattern) or read (one byte per page)",
+	  .words = pmb_touches },
+	{ "view", 0, PMB_OPT_INDEX, OFF(view), "VIEW", "self (default), second-mapper or fork-child",
+	  .words = pmb_views },
+	{ "list", 0, PMB_OPT_FLAG, OFF(list), NULL, "the kinds, one per line: name, description, ok or skip: reason",
+	  .set = 1 },
+};
+#undef OFF
+
+static const struct pmb_opt_spec pmwork_spec = {
+	.prog = "pmwork", .args = "--kind KIND --pages N [options] | --list",
+	.about = "Build one region of one memory kind in a known state, report the oracle's\n"
+		 "truth (READY), then serve the harness's commands while stopped\n"
+		 "(docs/workloads.md).\n",
+	.opts = pmwork_opts, .nopts = sizeof(pmwork_opts) / sizeof(pmwork_opts[0]),
+	.more = "exit: 0 ok, 3 error, 64 usage, 77 cannot run here (SKIP <reason>)\n",
+};
 
 static int list_kinds(void)
 {
-	const struct pmw_kind *const *k;
+	for (size_t i = 0; i < PMB_NR_KINDS; i++) {
+		const char *why = pmw_kinds[i]->probe ? pmw_kinds[i]->probe() : NULL;
 
-	for (k = pmw_kinds; *k; k++) {
-		const char *why = (*k)->probe ? (*k)->probe() : NULL;
-
-		printf("%s\t%s\t%s%s\n", (*k)->name, (*k)->desc,
+		printf("%s\t%s\t%s%s\n", pmb_kinds[i].name, pmb_kinds[i].desc,
 		       why ? "skip: " : "ok", why ? why : "");
 	}
 	return fflush(stdout) ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
 }
 
-static int parse_swapout(const char *s, enum pmw_swapout *out)
-{
-	if (!strcmp(s, "none"))
-		*out = PMW_SWAPOUT_NONE;
-	else if (!strcmp(s, "pageout"))
-		*out = PMW_SWAPOUT_PAGEOUT;
-	else if (!strcmp(s, "cgroup"))
-		*out = PMW_SWAPOUT_CGROUP;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int parse_touch(const char *s, enum pmw_touch *out)
-{
-	if (!strcmp(s, "write"))
-		*out = PMW_TOUCH_WRITE;
-	else if (!strcmp(s, "read"))
-		*out = PMW_TOUCH_READ;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int parse_view(const char *s, enum pmw_view *out)
-{
-	if (!strcmp(s, "self"))
-		*out = PMW_VIEW_SELF;
-	else if (!strcmp(s, "second-mapper"))
-		*out = PMW_VIEW_SECOND_MAPPER;
-	else if (!strcmp(s, "fork-child"))
-		*out = PMW_VIEW_FORK_CHILD;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-enum { OPT_LIST = 256, OPT_HELP };
-
-static const struct option long_opts[] = {
-	{ "kind", required_argument, NULL, 'k' },
-	{ "pages", required_argument, NULL, 'n' },
-	{ "dirty", required_argument, NULL, 'd' },
-	{ "swapout", required_argument, NULL, 'o' },
-	{ "swapped", required_argument, NULL, 's' },
-	{ "layout", required_argument, NULL, 'l' },
-	{ "seed", required_argument, NULL, 'S' },
-	{ "touch", required_argument, NULL, 't' },
-	{ "view", required_argument, NULL, 'v' },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* One option; 0, or the exit code for main (usage error, or -1 for --list). */
-static int parse_one(int c, const char *arg, struct pmw_opts *o, uint64_t max_pages)
-{
-	switch (c) {
-	case 'k':
-		o->kind = pmw_kind_find(arg);
-		return o->kind ? 0 : usage("unknown kind '%s' (pmwork --list)", arg);
-	case 'n':
-		return pmb_parse_u64(arg, 1, max_pages, &o->pages) ?
-			usage("--pages: '%s' is not a page count >= 1", arg) : 0;
-	case 'd':
-		return pmb_parse_pct(arg, &o->dirty_pct) ?
-			usage("--dirty: '%s' is not a percentage 0..100", arg) : 0;
-	case 's':
-		return pmb_parse_pct(arg, &o->swapped_pct) ?
-			usage("--swapped: '%s' is not a percentage 0..100", arg) : 0;
-	case 'o':
-		return parse_swapout(arg, &o->swapout) ?
-			usage("--swapout: '%s' is not none, pageout or cgroup", arg) : 0;
-	case 'l':
-		return pmw_layout_parse(arg, &o->layout) ?
-			usage("--layout: '%s' is not contiguous, strided or random", arg) : 0;
-	case 'S':
-		return pmb_parse_u64(arg, 0, UINT64_MAX, &o->seed) ?
-			usage("--seed: '%s' is not an unsigned integer", arg) : 0;
-	case 't':
-		return parse_touch(arg, &o->touch) ?
-			usage("--touch: '%s' is not write or read", arg) : 0;
-	case 'v':
-		return parse_view(arg, &o->view) ?
-			usage("--view: '%s' is not self, second-mapper or fork-child", arg) : 0;
-	case OPT_LIST:
-		return -1;
-	case OPT_HELP:
-		fputs(usage_text, stdout);
-		exit(PMB_EXIT_PASS);
-	default:
-		return usage("%s", "bad option");
-	}
-}
-
+/* 0, or the exit code main returns (help, usage). */
 static int parse_args(int argc, char **argv, struct pmw_opts *o, size_t page_size)
 {
-	int c, ret;
+	unsigned npos;
+	int err;
 
 	*o = (struct pmw_opts){ .dirty_pct = 100, .swapped_pct = 50,
 				.swapout = PMW_SWAPOUT_NONE, .layout = PMW_RANDOM,
 				.seed = 1 };
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		if (c == '?')
-			return usage("bad option or missing argument: '%s'",
-				     argv[optind - 1]);
-		ret = parse_one(c, optarg, o, SIZE_MAX / page_size);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return usage("unexpected argument '%s'", argv[optind]);
+	err = pmb_opt_parse(&pmwork_spec, argc, argv, o, NULL, &npos, NULL);
+	if (err)
+		return err == PMB_OPT_HELP ? -2 : PMB_EXIT_USAGE;
+	if (o->list)
+		return 0;
 	if (!o->kind)
-		return usage("%s", "--kind is required");
+		return pmb_fail(PMB_EXIT_USAGE, "--kind is required (see --help)");
 	if (!o->pages)
-		return usage("%s", "--pages is required");
+		return pmb_fail(PMB_EXIT_USAGE, "--pages is required (see --help)");
+	if (o->pages > SIZE_MAX / page_size)
+		return pmb_fail(PMB_EXIT_USAGE, "--pages %llu: larger than the address space",
+				(unsigned long long)o->pages);
 	return 0;
 }
 
@@ -294,7 +222,7 @@ static int report_ready(struct pmw_ctx *x)
 	 * Only where THP is possible, and before the oracle: reading smaps
 	 * allocates (kernel buffers too), which reclaims in a limited cgroup.
 	 */
-	if (x->o.kind->thp)
+	if (x->o.info->traits & PMB_K_THP)
 		err = pmd_mapped_kb(&x->r, &thp_kb);
 	if (err)
 		return pmw_fatal(err, "/proc/self/smaps");
@@ -373,10 +301,12 @@ int main(int argc, char **argv)
 	if (ps <= 0)
 		return pmw_fatal(-EINVAL, "sysconf(_SC_PAGESIZE)");
 	ret = parse_args(argc, argv, &x.o, (size_t)ps);
-	if (ret == -1)
-		return list_kinds();
+	if (ret == -2)
+		return PMB_EXIT_PASS;	/* --help */
 	if (ret)
 		return ret;
+	if (x.o.list)
+		return list_kinds();
 	x.r.page_size = (size_t)ps;
 	x.r.pages = x.o.pages;
 	x.r.len = x.o.pages * (size_t)ps;

@@ -12,19 +12,22 @@
 #include "layout.h"
 #include "oracle.h"
 
-enum pmw_swapout { PMW_SWAPOUT_NONE, PMW_SWAPOUT_PAGEOUT, PMW_SWAPOUT_CGROUP };
+/* In the order of the catalog's pmb_swapouts, pmb_touches and pmb_views. */
+enum pmw_swapout { PMW_SWAPOUT_PAGEOUT, PMW_SWAPOUT_CGROUP, PMW_SWAPOUT_NONE };
 enum pmw_touch { PMW_TOUCH_WRITE, PMW_TOUCH_READ };
 enum pmw_view { PMW_VIEW_SELF, PMW_VIEW_SECOND_MAPPER, PMW_VIEW_FORK_CHILD };
 
 struct pmw_opts {
-	const struct pmw_kind *kind;
+	const struct pmb_kind_info *info;	/* the kind's catalog row */
+	const struct pmw_kind *kind;		/* its hooks */
 	uint64_t pages;
 	double dirty_pct, swapped_pct;
-	enum pmw_swapout swapout;
-	enum pmw_layout layout;
-	enum pmw_touch touch;
-	enum pmw_view view;
+	int swapout;		/* enum pmw_swapout */
+	int layout;		/* enum pmw_layout */
+	int touch;		/* enum pmw_touch */
+	int view;		/* enum pmw_view */
 	uint64_t seed;
+	bool list;
 };
 
 struct pmw_ctx {

@@ -147,7 +147,7 @@ static int cmd_remove(struct pmw_ctx *x)
 	int err = pmw_remove(x);
 
 	if (err)
-		return pmw_fatal(err, x->o.kind->backing == PMW_BACKING_ANON ?
+		return pmw_fatal(err, x->o.info->backing == PMB_BACKING_ANON ?
 				 "madvise(MADV_DONTNEED)" : "madvise(MADV_REMOVE)");
 	return cmd_state(x);
 }

@@ -22,7 +22,7 @@
 
 int pmw_ctx_oracle(struct pmw_ctx *x, struct pmw_counts *c)
 {
-	return pmw_oracle(&x->r, x->o.kind->backing, x->flags, x->state, c);
+	return pmw_oracle(&x->r, x->o.info->backing, x->flags, x->state, c);
 }
 
 static void touch_one(struct pmw_ctx *x, size_t i)
@@ -33,7 +33,7 @@ static void touch_one(struct pmw_ctx *x, size_t i)
 		(void)*(volatile const char *)page;
 		x->flags[i] |= PMW_DIRTY | PMW_HELD;
 		/* Without the zero page a private read fault gets a page of its own. */
-		if (x->o.kind->backing == PMW_BACKING_ANON && !x->zero_page)
+		if (x->o.info->backing == PMB_BACKING_ANON && !x->zero_page)
 			x->flags[i] |= PMW_OWNED;
 		return;
 	}
@@ -83,7 +83,7 @@ static int pageout_run(struct pmw_ctx *x, size_t start, size_t n)
 	char *p = x->r.addr + start * x->r.page_size;
 	size_t len = n * x->r.page_size;
 
-	if (x->o.kind->backing == PMW_BACKING_FILE && msync(p, len, MS_SYNC) < 0)
+	if (x->o.info->backing == PMB_BACKING_FILE && msync(p, len, MS_SYNC) < 0)
 		return -errno;
 	return madvise(p, len, MADV_PAGEOUT) < 0 ? -errno : 0;
 }
@@ -94,7 +94,7 @@ static int pageout_run(struct pmw_ctx *x, size_t start, size_t n)
  */
 static int pageout_pass(struct pmw_ctx *x, bool only_missed)
 {
-	enum pm_state out = x->o.kind->backing == PMW_BACKING_FILE ? PMS_NONE : PMS_SWAPPED;
+	enum pm_state out = x->o.info->backing == PMB_BACKING_FILE ? PMS_NONE : PMS_SWAPPED;
 	size_t i = 0, start, n = x->r.pages;
 	int err;
 
@@ -183,7 +183,7 @@ void pmw_fault(struct pmw_ctx *x)
 /* File-backed kinds punch a hole (MADV_REMOVE); private memory is zapped. */
 int pmw_remove(struct pmw_ctx *x)
 {
-	int advice = x->o.kind->backing == PMW_BACKING_ANON ? MADV_DONTNEED : MADV_REMOVE;
+	int advice = x->o.info->backing == PMB_BACKING_ANON ? MADV_DONTNEED : MADV_REMOVE;
 	size_t i;
 
 	if (madvise(x->r.addr, x->r.len, advice) < 0)

@@ -90,7 +90,7 @@ static int read_view_addr(struct pmw_ctx *x, int rfd)
 
 const char *pmw_view_unsupported(const struct pmw_opts *o)
 {
-	if (o->view == PMW_VIEW_SECOND_MAPPER && o->kind->backing == PMW_BACKING_ANON)
+	if (o->view == PMW_VIEW_SECOND_MAPPER && o->info->backing == PMB_BACKING_ANON)
 		return "private memory has no second mapper";
 	return NULL;
 }

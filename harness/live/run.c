@@ -5,10 +5,11 @@
  */
 #include "harness/cmd.h"
 #include "run.h"
+#include "catalog/catalog.h"
+#include "lib/opt.h"
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -35,365 +36,6 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* ---------------------------------------------------------------- options */
-
-static const char *const known_kinds[] = { "file-disk", "memfd", "private-anon", "shared-anon", "sysv-shm",
-					   "thp-shmem", "tmpfs" };
-static const char *const known_swapouts[] = { "cgroup", "none", "pageout" };
-static const char *const known_views[] = { "fork-child", "second-mapper", "self" };
-static const char *const known_methods[] = { "batched", "dense", "scan-ioctl", "sparse", "uring", "userspace" };
-
-struct profile {
-	const char *name, *desc;
-	const char *kinds, *swapouts, *sizes, *dirty, *swapped, *methods, *batches;
-	unsigned rounds, warmup, series, sparse_reads, swapin_rounds;
-};
-
-static const struct profile profiles[] = {
-	{ "cover-letter", "the 2021 cover letter scaled to fit: 4 GiB under a 1 GiB limit, batch sweep",
-	  "private-anon,shared-anon", "cgroup", "4G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0, 0 },
-	{ "cover-letter-full", "the 2021 cover letter at full size: 16 GiB under a 4 GiB limit, batch sweep",
-	  "private-anon,shared-anon", "cgroup", "16G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 0, 0 },
-	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
-	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256, 5 },
-	{ "standard", "sizes 64M and 256M, dirty 50/100%, swapped 0/50/100%",
-	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M,256M", "50,100", "0,50,100",
-	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512, 5 },
-};
-
-static const struct profile *find_profile(const char *name)
-{
-	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
-		if (!strcmp(profiles[i].name, name))
-			return &profiles[i];
-	return NULL;
-}
-
-static bool in_set(const char *s, const char *const *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, set[i]))
-			return true;
-	return false;
-}
-
-/* Split a comma list into p->list (strings point into a strdup'd copy kept for the run). */
-static int split(const char *opt, const char *arg, const char **out, unsigned *n,
-		 const char *const *allowed, size_t nallowed)
-{
-	char *copy = strdup(arg), *tok, *save;
-
-	if (!copy)
-		return -ENOMEM;
-	*n = 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n == PMB_MAX_LIST)
-			return pmb_fail(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
-		if (allowed && !in_set(tok, allowed, nallowed))
-			return pmb_fail(-EINVAL, "%s: unknown value '%s'", opt, tok);
-		if (in_set(tok, out, *n))	/* twice would mean two cases with one id */
-			return pmb_fail(-EINVAL, "%s: '%s' given twice", opt, tok);
-		out[(*n)++] = tok;
-	}
-	if (!*n)
-		return pmb_fail(-EINVAL, "%s: empty list", opt);
-	return 0;
-}
-
-/* A value twice in a numeric list ("64M,65536K", "50,50%") would make two cases with one id. */
-static int no_dup_u64(const char *opt, const uint64_t *v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < i; j++)
-			if (v[i] == v[j])
-				return pmb_fail(-EINVAL, "%s: %" PRIu64 " given twice", opt, v[i]);
-	return 0;
-}
-
-static int no_dup_double(const char *opt, const double *v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < i; j++)
-			if (v[i] == v[j])
-				return pmb_fail(-EINVAL, "%s: %g given twice", opt, v[i]);
-	return 0;
-}
-
-static int parse_sizes(const char *opt, const char *arg, struct pmb_params *p)
-{
-	const char *v[PMB_MAX_LIST];
-	long psz = sysconf(_SC_PAGESIZE);
-	int err = split(opt, arg, v, &p->nsizes, NULL, 0);
-
-	for (unsigned i = 0; !err && i < p->nsizes; i++) {
-		if (pmb_parse_size(v[i], &p->sizes[i]) < 0 || p->sizes[i] < (uint64_t)psz ||
-		    p->sizes[i] % (uint64_t)psz)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a size of whole pages (e.g. 64M, 4G)", opt, v[i]);
-	}
-	return err ? err : no_dup_u64(opt, p->sizes, p->nsizes);
-}
-
-static int parse_pcts(const char *opt, const char *arg, double *out, unsigned *n)
-{
-	const char *v[PMB_MAX_LIST];
-	int err = split(opt, arg, v, n, NULL, 0);
-
-	for (unsigned i = 0; !err && i < *n; i++)
-		if (pmb_parse_pct(v[i], &out[i]) < 0)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
-	return err ? err : no_dup_double(opt, out, *n);
-}
-
-static int parse_batches(const char *opt, const char *arg, struct pmb_params *p)
-{
-	const char *v[PMB_MAX_LIST];
-	int err = split(opt, arg, v, &p->nbatches, NULL, 0);
-
-	for (unsigned i = 0; !err && i < p->nbatches; i++)
-		if (pmb_parse_u64(v[i], 1, 1 << 20, &p->batches[i]) < 0)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
-	return err ? err : no_dup_u64(opt, p->batches, p->nbatches);
-}
-
-static int uint_opt(const char *opt, const char *arg, uint64_t min, uint64_t max, unsigned *out)
-{
-	uint64_t v;
-
-	if (pmb_parse_u64(arg, min, max, &v) < 0)
-		return pmb_fail(-EINVAL, "%s: '%s' is not a whole number from %" PRIu64 " to %" PRIu64,
-			       opt, arg, min, max);
-	*out = (unsigned)v;
-	return 0;
-}
-
-static int apply_profile(struct pmb_params *p, const struct profile *pr)
-{
-	int err;
-
-	p->profile = pr->name;
-	err = split("--kinds", pr->kinds, p->kinds, &p->nkinds, NULL, 0) ||
-	      split("--swapout", pr->swapouts, p->swapouts, &p->nswapouts, NULL, 0) ||
-	      parse_sizes("--size", pr->sizes, p) ||
-	      parse_pcts("--dirty", pr->dirty, p->dirty, &p->ndirty) ||
-	      parse_pcts("--swapped", pr->swapped, p->swapped, &p->nswapped) ||
-	      split("--methods", pr->methods, p->methods, &p->nmethods, NULL, 0) ||
-	      parse_batches("--batches", pr->batches, p);
-	p->rounds = pr->rounds;
-	p->warmup = pr->warmup;
-	p->series = pr->series;
-	p->sparse_reads = pr->sparse_reads ? pr->sparse_reads : 64;
-	p->swapin_rounds = pr->swapin_rounds;
-	return err ? -EINVAL : 0;
-}
-
-static void usage(FILE *f, const char *cmd)
-{
-	fprintf(f,
-"usage: pmbench %s [options]\n"
-"\n"
-"%s\n"
-"\n"
-"  --profile NAME     quick (default), standard, cover-letter, cover-letter-full\n"
-"  --kinds LIST       memfd,shared-anon,private-anon,tmpfs,sysv-shm,thp-shmem,file-disk\n"
-"  --swapout LIST     pageout (MADV_PAGEOUT on an exact set), cgroup (memory limit), none\n"
-"  --size LIST        region sizes, e.g. 64M,1G\n"
-"  --dirty LIST       percent of pages written, e.g. 0,50,100\n"
-"  --swapped LIST     percent swapped (pageout: of the dirtied pages; cgroup: of the region,\n"
-"                     by setting the limit to the rest)\n"
-"  --layout L         contiguous, strided or random (default) choice of pages\n"
-"  --methods LIST     dense,sparse,batched,uring,scan-ioctl,userspace\n"
-"  --batches LIST     entries per read for batched and uring, e.g. 1,8,64,512\n"
-"  --qd N             uring: reads in flight (default 8)\n"
-"  --views LIST       whose pagemap is read: self (default), second-mapper (another\n"
-"                     process maps the same shmem, never touching it), fork-child\n"
-"  --touch MODE       write (default: dirty with the pattern) or read (present, clean)\n"
-"  --sequence         add, per kind, the fault/pageout/fault/remove/pageout/remove sequence\n"
-"                     (--no-sequence: leave it out again)\n"
-"  --swapin-rounds N  time faulting every swapped page back in, N times per case\n"
-"  --rounds N         measured rounds per series (every method once per round)\n"
-"  --warmup N         warm-up rounds per series, discarded\n"
-"  --series N         timed series per case; the state is re-checked around each\n"
-"  --sparse-reads N   single-entry reads per sparse sample\n"
-"  --cpu N            CPU to pin the reader to (default: the last one)\n"
-"  --seed N           seed of every random choice (default 1)\n"
-"  --swap S           zram (default: set up a zram device and remove it after),\n"
-"                     existing (use the active swap), or a device/file path to swapon\n"
-"  --swap-size SIZE   zram size (default: twice the largest region, at least 256M)\n"
-"  --cgroup MODE      auto (default), v1 or v2\n"
-"  --results DIR      results root (default: results)\n"
-"  --no-content-check do not read swap slots back\n"
-"  -v, --verbose\n"
-"\n"
-"exit codes: 0 done (run) or correct (verify), 2 incorrect kernel behaviour (verify),\n"
-"            3 harness error, 64 usage error, 77 cannot run here, 128+N interrupted by signal N\n",
-		cmd, !strcmp(cmd, "verify") ?
-		"Correctness only: build every case, compare pagemap with the oracle, print KTAP." :
-		"Run the matrix: build every case, judge it, time every method, write results/<run-id>/.");
-}
-
-enum { O_PROFILE = 256, O_KINDS, O_SWAPOUT, O_SIZE, O_DIRTY, O_SWAPPED, O_LAYOUT, O_METHODS,
-       O_BATCHES, O_ROUNDS, O_WARMUP, O_SERIES, O_SPARSE, O_CPU, O_SEED, O_SWAP, O_SWAPSIZE,
-       O_CGROUP, O_RESULTS, O_NOCONTENT, O_QD, O_VIEWS, O_TOUCH, O_SEQUENCE, O_NOSEQUENCE, O_SWAPIN };
-
-static const struct option longopts[] = {
-	{ "profile", required_argument, NULL, O_PROFILE },
-	{ "kinds", required_argument, NULL, O_KINDS },
-	{ "swapout", required_argument, NULL, O_SWAPOUT },
-	{ "size", required_argument, NULL, O_SIZE },
-	{ "dirty", required_argument, NULL, O_DIRTY },
-	{ "swapped", required_argument, NULL, O_SWAPPED },
-	{ "layout", required_argument, NULL, O_LAYOUT },
-	{ "methods", required_argument, NULL, O_METHODS },
-	{ "batches", required_argument, NULL, O_BATCHES },
-	{ "rounds", required_argument, NULL, O_ROUNDS },
-	{ "warmup", required_argument, NULL, O_WARMUP },
-	{ "series", required_argument, NULL, O_SERIES },
-	{ "sparse-reads", required_argument, NULL, O_SPARSE },
-	{ "cpu", required_argument, NULL, O_CPU },
-	{ "seed", required_argument, NULL, O_SEED },
-	{ "swap", required_argument, NULL, O_SWAP },
-	{ "swap-size", required_argument, NULL, O_SWAPSIZE },
-	{ "cgroup", required_argument, NULL, O_CGROUP },
-	{ "results", required_argument, NULL, O_RESULTS },
-	{ "no-content-check", no_argument, NULL, O_NOCONTENT },
-	{ "qd", required_argument, NULL, O_QD },
-	{ "views", required_argument, NULL, O_VIEWS },
-	{ "touch", required_argument, NULL, O_TOUCH },
-	{ "sequence", no_argument, NULL, O_SEQUENCE },
-	{ "no-sequence", no_argument, NULL, O_NOSEQUENCE },
-	{ "swapin-rounds", required_argument, NULL, O_SWAPIN },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* 0, or an exit code to return at once (help, usage). */
-static int parse_args(int argc, char **argv, struct pmb_params *p, const char *cmd)
-{
-	static const char *const layouts[] = { "contiguous", "random", "strided" };
-	const struct profile *pr = find_profile("quick");
-	uint64_t v = 0;
-	unsigned u = 0;
-	int c, i;
-
-	/* The profile sets the defaults; every other option overrides it, in any order. */
-	for (i = 1; i < argc; i++) {
-		const char *name = NULL;
-
-		if (!strncmp(argv[i], "--profile=", 10))
-			name = argv[i] + 10;
-		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
-			name = argv[i + 1];
-		if (name && !(pr = find_profile(name))) {
-			pmb_err(0, "--profile: unknown profile '%s' (quick, standard, cover-letter, cover-letter-full)",
-				name);
-			return PMB_EXIT_USAGE;
-		}
-	}
-	memset(p, 0, sizeof(*p));
-	if (apply_profile(p, pr))
-		return PMB_EXIT_ERROR;
-	p->layout = "random";
-	p->seed = 1;
-	p->cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	p->swap = "zram";
-	p->cgroup = "auto";
-	p->results = "results";
-	p->timing = strcmp(cmd, "verify") != 0;
-	p->check_content = true;
-	p->qd = 8;
-	p->views[0] = "self";
-	p->nviews = 1;
-	p->touch = "write";
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-		int err = 0;
-
-		switch (c) {
-		case O_PROFILE: break;
-		case O_KINDS: err = split("--kinds", optarg, p->kinds, &p->nkinds, known_kinds, 7); break;
-		case O_SWAPOUT:
-			err = split("--swapout", optarg, p->swapouts, &p->nswapouts, known_swapouts, 3);
-			break;
-		case O_SIZE: err = parse_sizes("--size", optarg, p); break;
-		case O_DIRTY: err = parse_pcts("--dirty", optarg, p->dirty, &p->ndirty); break;
-		case O_SWAPPED: err = parse_pcts("--swapped", optarg, p->swapped, &p->nswapped); break;
-		case O_LAYOUT:
-			if (!in_set(optarg, layouts, 3))
-				err = pmb_fail(-EINVAL, "--layout: '%s' is not contiguous, strided or random", optarg);
-			p->layout = optarg;
-			break;
-		case O_METHODS:
-			err = split("--methods", optarg, p->methods, &p->nmethods, known_methods, 6);
-			break;
-		case O_BATCHES: err = parse_batches("--batches", optarg, p); break;
-		case O_ROUNDS: err = uint_opt("--rounds", optarg, 1, 100000, &p->rounds); break;
-		case O_WARMUP: err = uint_opt("--warmup", optarg, 0, 1000, &p->warmup); break;
-		case O_SERIES: err = uint_opt("--series", optarg, 1, 1000, &p->series); break;
-		case O_SPARSE: err = uint_opt("--sparse-reads", optarg, 1, 1 << 20, &p->sparse_reads); break;
-		case O_QD: err = uint_opt("--qd", optarg, 1, 256, &p->qd); break;
-		case O_VIEWS: err = split("--views", optarg, p->views, &p->nviews, known_views, 3); break;
-		case O_TOUCH:
-			if (strcmp(optarg, "write") && strcmp(optarg, "read"))
-				err = pmb_fail(-EINVAL, "--touch: '%s' is not write or read", optarg);
-			p->touch = optarg;
-			break;
-		case O_SEQUENCE: p->sequence = true; break;
-		case O_NOSEQUENCE: p->sequence = false; break;
-		case O_SWAPIN: err = uint_opt("--swapin-rounds", optarg, 0, 1000, &p->swapin_rounds); break;
-		case O_CPU:
-			err = uint_opt("--cpu", optarg, 0, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN) - 1, &u);
-			p->cpu = (int)u;
-			break;
-		case O_SEED:
-			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &v) < 0)
-				err = pmb_fail(-EINVAL, "--seed: '%s' is not a whole number", optarg);
-			p->seed = v;
-			break;
-		case O_SWAP: p->swap = optarg; break;
-		case O_SWAPSIZE:
-			if (pmb_parse_size(optarg, &p->swap_size) < 0 || p->swap_size < (1 << 20))
-				err = pmb_fail(-EINVAL, "--swap-size: '%s' is not a size of at least 1M", optarg);
-			break;
-		case O_CGROUP:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "v1") && strcmp(optarg, "v2"))
-				err = pmb_fail(-EINVAL, "--cgroup: '%s' is not auto, v1 or v2", optarg);
-			p->cgroup = optarg;
-			break;
-		case O_RESULTS: p->results = optarg; break;
-		case O_NOCONTENT: p->check_content = false; break;
-		case 'v': pmb_verbose = 1; break;
-		case 'h': usage(stdout, cmd); return -1;
-		case ':':
-			pmb_err(0, "%s needs a value", argv[optind - 1]);
-			return PMB_EXIT_USAGE;
-		default:
-			pmb_err(0, "unknown option '%s' (see pmbench %s --help)", argv[optind - 1], cmd);
-			return PMB_EXIT_USAGE;
-		}
-		if (err)
-			return PMB_EXIT_USAGE;
-	}
-	if (optind < argc) {
-		pmb_err(0, "unexpected argument '%s' (see pmbench %s --help)", argv[optind], cmd);
-		return PMB_EXIT_USAGE;
-	}
-	if (!p->swap_size) {
-		uint64_t max = 0;
-
-		for (unsigned k = 0; k < p->nsizes; k++)
-			if (p->sizes[k] > max)
-				max = p->sizes[k];
-		p->swap_size = 2 * max < (256 << 20) ? (256 << 20) : 2 * max;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- timing */
 
 static size_t method_args(const struct pmb_params *p, char **argv, size_t at, char specs[][32])
@@ -401,14 +43,15 @@ static size_t method_args(const struct pmb_params *p, char **argv, size_t at, ch
 	size_t n = 0;
 
 	for (unsigned m = 0; m < p->nmethods; m++) {
-		bool uring = !strcmp(p->methods[m], "uring");
+		unsigned args = pmb_method_find(p->methods[m])->args;
 
-		if (uring || !strcmp(p->methods[m], "batched")) {
+		if (args & PMB_ARG_BATCH) {
 			for (unsigned b = 0; b < p->nbatches; b++) {
-				if (uring)
-					snprintf(specs[n], 32, "uring:%" PRIu64 ":%u", p->batches[b], p->qd);
+				if (args & PMB_ARG_QD)
+					snprintf(specs[n], 32, "%s:%" PRIu64 ":%u", p->methods[m], p->batches[b],
+						 p->qd);
 				else
-					snprintf(specs[n], 32, "batched:%" PRIu64, p->batches[b]);
+					snprintf(specs[n], 32, "%s:%" PRIu64, p->methods[m], p->batches[b]);
 				argv[at++] = "--method";
 				argv[at++] = specs[n++];
 			}
@@ -436,7 +79,7 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
 	snprintf(pid, sizeof(pid), "%d", (int)w->view_pid);
 	snprintf(addr, sizeof(addr), "0x%" PRIx64, w->view_addr + first * (uint64_t)w->page_size);
 	snprintf(pages, sizeof(pages), "%" PRIu64, n_pages ? n_pages : w->pages);
-	snprintf(cpu, sizeof(cpu), "%d", p->cpu);
+	snprintf(cpu, sizeof(cpu), "%u", p->cpu);
 	snprintf(sd, sizeof(sd), "%" PRIu64, seed);
 	snprintf(rounds, sizeof(rounds), "%u", p->rounds);
 	snprintf(warm, sizeof(warm), "%u", p->warmup);
@@ -616,7 +259,7 @@ static int build_case(struct runner *r, struct pmb_case *c)
  */
 static void expected_view(const struct pmb_case *c, const uint8_t *ref, uint8_t *expect)
 {
-	bool unmapped = strcmp(c->view, "self") && strcmp(c->kind, "private-anon");
+	bool unmapped = strcmp(c->view, "self") && pmb_kind_find(c->kind)->backing != PMB_BACKING_ANON;
 
 	for (uint64_t i = 0; i < c->pages; i++)
 		expect[i] = unmapped && ref[i] == PMS_PRESENT ? PMS_NONE : ref[i];
@@ -658,11 +301,17 @@ static int check_agreement(struct runner *r, struct pmb_case *c)
 	return 0;
 }
 
-/* The userspace alternative's classification, page by page, against what the view should show. */
-static int check_userspace(struct runner *r, struct pmb_case *c, const uint8_t *expect)
+/*
+ * A method that is an oracle of its own (compare none in the catalog: the
+ * userspace alternative) classifies every page; page by page against what
+ * the view should show.  The cases.tsv column keeps its first name.
+ */
+static int check_oracle_method(struct runner *r, struct pmb_case *c, const char *method,
+			       const uint8_t *expect)
 {
 	char exe[600], pid[16], addr[32], pages[24];
-	char *argv[] = { exe, "--pid", pid, "--addr", addr, "--pages", pages, "--classify", "userspace", NULL };
+	char *argv[] = { exe, "--pid", pid, "--addr", addr, "--pages", pages, "--classify", (char *)method,
+			 NULL };
 	uint64_t wrong = 0;
 	char *out;
 	size_t len;
@@ -689,10 +338,6 @@ static int check_userspace(struct runner *r, struct pmb_case *c, const uint8_t *
 	return 0;
 }
 
-static bool uses_method(const struct pmb_params *p, const char *m)
-{
-	return in_set(m, p->methods, p->nmethods);
-}
 
 /*
  * Swap-in cost: the workload times faulting every swapped page back in; then
@@ -840,8 +485,9 @@ static int run_case(struct runner *r, struct pmb_case *c)
 		pmb_warn("%s: MADV_PAGEOUT missed %ld chosen pages, %ld oracle contradictions", c->id,
 			 r->w.pageout_missed, r->w.contradictions);
 	err = check_agreement(r, c);
-	if (!err && uses_method(&r->p, "userspace"))
-		err = check_userspace(r, c, expect);
+	for (unsigned m = 0; !err && m < r->p.nmethods; m++)
+		if (pmb_method_find(r->p.methods[m])->compare == PMB_CMP_NONE)
+			err = check_oracle_method(r, c, r->p.methods[m], expect);
 	if (!err && r->p.timing)
 		err = time_case(r, c, ref, now);
 	if (err == -EOPNOTSUPP)
@@ -980,10 +626,10 @@ static int run_main(int argc, char **argv, const char *cmd)
 
 	if (!r)
 		return PMB_EXIT_ERROR;
-	ret = parse_args(argc, argv, &r->p, cmd);
+	ret = pmb_params_parse(argc, argv, &r->p, !strcmp(cmd, "verify"));
 	if (ret) {
 		free(r);
-		return ret < 0 ? PMB_EXIT_PASS : ret;
+		return ret == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	}
 	if (geteuid() != 0) {
 		pmb_err(0, "skip: needs root (swap, cgroups, and swap offsets in pagemap need CAP_SYS_ADMIN)");

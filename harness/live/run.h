@@ -12,6 +12,8 @@
 #include "lib/pagemap.h"
 
 #define PMB_MAX_LIST 32
+/* Pages per region at most: one dense pread of them stays below the kernel's 2 GiB cap. */
+#define PMB_MAX_PAGES (UINT64_C(1) << 27)
 #define PMB_SCHEMA "pagemap-bench/1"
 
 struct pmb_params {
@@ -38,7 +40,7 @@ struct pmb_params {
 	unsigned swapin_rounds;			/* swap-in timings per case */
 	uint64_t seed;
 	unsigned rounds, warmup, series, sparse_reads, qd;
-	int cpu;
+	unsigned cpu;
 	const char *swap;			/* zram | existing | PATH */
 	uint64_t swap_size;
 	const char *cgroup;			/* auto | v1 | v2 */
@@ -92,6 +94,9 @@ struct pmb_rundir {
 };
 
 extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */
+
+/* params.c: the options of run and verify; 0, PMB_OPT_HELP, or -EINVAL (printed). */
+int pmb_params_parse(int argc, char **argv, struct pmb_params *p, bool verify);
 
 /* proc.c */
 int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,

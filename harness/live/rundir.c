@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run directory: never overwritten, self-describing, raw samples first. */
 #include "run.h"
+#include "catalog/catalog.h"
 #include "lib/kernel.h"
 #include "lib/stats/stats.h"
 #include "lib/util.h"
@@ -399,16 +400,6 @@ static struct group *group_get(struct group **gs, size_t *ng, const char *cas, c
 	return g;
 }
 
-static int method_rank(const char *m)
-{
-	static const char *const order[] = { "dense", "batched", "uring", "scan-ioctl", "sparse", "userspace" };
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (!strcmp(m, order[i]))
-			return (int)i;
-	return 99;
-}
-
 /* Within a case: dense, then batched by batch size, then the rest. */
 static int cmp_group(const void *a, const void *b)
 {
@@ -417,7 +408,7 @@ static int cmp_group(const void *a, const void *b)
 
 	if (c)
 		return c;
-	c = method_rank(x->method) - method_rank(y->method);
+	c = pmb_method_order(x->method) - pmb_method_order(y->method);
 	if (c)
 		return c;
 	c = strcmp(x->method, y->method);

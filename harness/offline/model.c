@@ -78,8 +78,6 @@ static const char *const why_collinear[PMB_NCOEF] = {
 		       "other terms (no private none PTEs, or every case has the same mix)",
 };
 
-/* Methods that read pagemap with read()/pread(); everything else is excluded. */
-static const char *const read_methods[] = { "batched", "dense", "sparse", "uring" };
 
 const char *pmb_model_hyp_name(enum pmb_model_hyp h)
 {
@@ -271,14 +269,12 @@ struct mrun {
 	double *gmed;			/* median ns of each group */
 };
 
+/* Methods that read pagemap with read()/pread() (catalog trait); everything else is excluded. */
 static bool is_read_method(const char *m)
 {
-	size_t i;
+	const struct pmb_method_info *info = pmb_method_find(m);
 
-	for (i = 0; i < sizeof(read_methods) / sizeof(read_methods[0]); i++)
-		if (!strcmp(m, read_methods[i]))
-			return true;
-	return false;
+	return info && (info->traits & PMB_M_READ);
 }
 
 /*

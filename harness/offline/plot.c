@@ -97,12 +97,20 @@ static int kind_index(struct pctx *c, const char *kind)
 	return c->nkinds++;
 }
 
+static bool has_trait(const char *method, unsigned trait)
+{
+	const struct pmb_method_info *m = pmb_method_find(method);
+
+	return m && (m->traits & trait);
+}
+
+/* Series of case cidx the batch sweep draws (PMB_M_SWEEP in the catalog). */
 static size_t batched_count(const struct pmb_run *r, size_t cidx)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nseries; i++)
-		n += r->series[i].case_idx == cidx && !strcmp(r->series[i].method, "batched");
+		n += r->series[i].case_idx == cidx && has_trait(r->series[i].method, PMB_M_SWEEP);
 	return n;
 }
 
@@ -213,7 +221,7 @@ static size_t sweep_of(const struct pmb_run *r, long cidx, const struct pmb_seri
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nseries && n < max; i++)
-		if ((long)r->series[i].case_idx == cidx && !strcmp(r->series[i].method, "batched") &&
+		if ((long)r->series[i].case_idx == cidx && has_trait(r->series[i].method, PMB_M_SWEEP) &&
 		    r->series[i].qd == 1 && r->series[i].n)
 			out[n++] = &r->series[i];
 	qsort(out, n, sizeof(*out), cmp_series_batch);
@@ -263,7 +271,7 @@ static int write_ratio(struct pctx *c, FILE *f)
 
 		n = sweep_of(b, bc, sv, 64);
 		for (i = 0; n >= 2 && i < n; i++) {
-			long j = pmb_run_find_series(cd, b->cases[bc].id, "batched", sv[i]->batch, 1);
+			long j = pmb_run_find_series(cd, b->cases[bc].id, sv[i]->method, sv[i]->batch, 1);
 
 			if (j < 0 || !cd->series[j].n)
 				continue;
@@ -337,29 +345,32 @@ static const struct pmb_series *series_for(const struct pmb_run *r, long cidx, c
 /* bars.dat: "kind/method" then median lo hi per kernel. */
 static int write_bars(struct pctx *c, FILE *f)
 {
-	static const char *const methods[] = { "sparse", "batched", "dense", "uring", "scan-ioctl",
-					       "userspace" };
+	const struct pmb_method_info *methods[PMB_NR_METHODS];
 	struct pmb_summary sm;
 	int rows = 0, k, s;
 	size_t m;
+
+	pmb_methods_in_order(methods);
 
 	fprintf(f, "group");
 	for (s = 0; s < c->nsrc; s++)
 		fprintf(f, " \"%s\" lo hi", c->src[s].label);
 	fprintf(f, "\n");
 	for (k = 0; k < c->nkinds; k++)
-		for (m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+		for (m = 0; m < PMB_NR_METHODS; m++) {
 			const struct pmb_series *sv[2] = { NULL, NULL };
 			int have = 0;
 
+			if (methods[m]->traits & PMB_M_METRIC)
+				continue;
 			for (s = 0; s < c->nsrc; s++) {
 				sv[s] = c->src[s].rep[k] < 0 ? NULL :
-					series_for(&c->src[s].run, c->src[s].rep[k], methods[m]);
+					series_for(&c->src[s].run, c->src[s].rep[k], methods[m]->name);
 				have += !!sv[s];
 			}
 			if (have < c->nsrc)
 				continue;
-			fprintf(f, "\"%s/%s\"", c->kinds[k], methods[m]);
+			fprintf(f, "\"%s/%s\"", c->kinds[k], methods[m]->name);
 			for (s = 0; s < c->nsrc; s++) {
 				if (summarize(sv[s], &sm))
 					return -ENOMEM;
@@ -371,14 +382,20 @@ static int write_bars(struct pctx *c, FILE *f)
 	return rows;
 }
 
+/* The read() method first in the catalog's order that the run has: dense where timed. */
 static const char *scaling_method(const struct pmb_run *r)
 {
+	const char *best = NULL;
 	size_t i;
 
-	for (i = 0; i < r->nseries; i++)
-		if (!strcmp(r->series[i].method, "dense"))
-			return "dense";
-	return "batched";
+	for (i = 0; i < r->nseries; i++) {
+		const char *m = r->series[i].method;
+
+		if (has_trait(m, PMB_M_READ) && !has_trait(m, PMB_M_SINGLE) &&
+		    (!best || pmb_method_order(m) < pmb_method_order(best)))
+			best = m;
+	}
+	return best ? best : "dense";
 }
 
 /*
@@ -441,31 +458,43 @@ static int cmp_dbl(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* cdf.dat: sparse read latencies, sorted, with their cumulative fraction. */
+/* cdf.dat: single-read latencies (PMB_M_SINGLE: sparse), sorted, with their cumulative fraction. */
+/* One cdf.dat block: the series' samples, sorted, with their cumulative fraction. */
+static int cdf_block(FILE *f, const char *title_label, const char *case_id,
+		     const struct pmb_series *sr, int blocks)
+{
+	double *v = malloc(sr->n * sizeof(double) + 1);
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, sr->v, sr->n * sizeof(double));
+	qsort(v, sr->n, sizeof(double), cmp_dbl);
+	fprintf(f, "%s\"%s: %s\"\n", blocks ? "\n\n" : "", title_label, case_id);
+	for (size_t i = 0; i < sr->n; i++)
+		fprintf(f, "%.5g %.5f\n", v[i], (double)(i + 1) / (double)sr->n);
+	free(v);
+	return 0;
+}
+
+/* cdf.dat: single-read latencies (PMB_M_SINGLE methods: sparse). */
 static int write_cdf(struct pctx *c, FILE *f)
 {
 	int blocks = 0, s, k;
-	size_t i;
 
 	for (s = 0; s < c->nsrc; s++)
-		for (k = 0; k < c->nkinds; k++) {
-			const struct pmb_series *sr = c->src[s].rep[k] < 0 ? NULL :
-				series_for(&c->src[s].run, c->src[s].rep[k], "sparse");
-			double *v;
+		for (k = 0; k < c->nkinds; k++)
+			for (size_t m = 0; m < PMB_NR_METHODS && c->src[s].rep[k] >= 0; m++) {
+				const struct pmb_series *sr;
 
-			if (!sr)
-				continue;
-			v = malloc(sr->n * sizeof(double));
-			if (!v)
-				return -ENOMEM;
-			memcpy(v, sr->v, sr->n * sizeof(double));
-			qsort(v, sr->n, sizeof(double), cmp_dbl);
-			fprintf(f, "%s\"%s: %s\"\n", blocks++ ? "\n\n" : "", c->src[s].label,
-				c->src[s].run.cases[c->src[s].rep[k]].id);
-			for (i = 0; i < sr->n; i++)
-				fprintf(f, "%.5g %.5f\n", v[i], (double)(i + 1) / (double)sr->n);
-			free(v);
-		}
+				if (!(pmb_methods[m].traits & PMB_M_SINGLE))
+					continue;
+				sr = series_for(&c->src[s].run, c->src[s].rep[k], pmb_methods[m].name);
+				if (!sr)
+					continue;
+				if (cdf_block(f, c->src[s].label, c->src[s].run.cases[c->src[s].rep[k]].id,
+					      sr, blocks++))
+					return -ENOMEM;
+			}
 	return blocks;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The gate policy parser and matcher.  Self-contained (no other harness file)
- * so that tests/unit/test_policy.c and tests/fuzz/ can build it alone.
+ * The gate policy parser and matcher.  It needs only the catalog (no other
+ * harness file), so that tests/unit/test_policy.c and the fuzz target can build it alone.
  */
 #include "policy.h"
+#include "catalog/catalog.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,15 +23,6 @@ static const char *const sel_names[PMB_SEL_NR] = {
 };
 static const char *const groups[] = { "shmem", "private", "all" };
 static const char *const states[] = { "swapped", "holes", "resident", "any" };
-/* What pmwork, pmscan and pmbench run call things (workloads/kinds.c, bench/methods.c). */
-static const char *const kinds[] = { "file-disk", "memfd", "private-anon", "shared-anon", "sysv-shm",
-				     "thp-shmem", "tmpfs" };
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-static const char *const methods[] = { "batched", "dense", "scan-ioctl", "sparse", "swapin", "uring",
-				       "userspace" };
-#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
-static const char *const swapouts[] = { "cgroup", "none", "pageout" };
-static const char *const views[] = { "fork-child", "second-mapper", "self" };
 static const struct {
 	const char *name;
 	unsigned flag;
@@ -69,6 +61,40 @@ static int in_list(const char *s, const char *const *v, size_t n)
 		if (!strcmp(s, v[i]))
 			return 1;
 	return 0;
+}
+
+/* The catalog's names a kind, method, swapout or view selector may take. */
+static bool known_value(enum pmb_sel k, const char *v)
+{
+	switch (k) {
+	case PMB_SEL_KIND: return pmb_kind_find(v) != NULL;
+	case PMB_SEL_METHOD: return pmb_method_find(v) != NULL;
+	case PMB_SEL_SWAPOUT: return pmb_word_index(pmb_swapouts, v) >= 0;
+	case PMB_SEL_VIEW: return pmb_word_index(pmb_views, v) >= 0;
+	default: return true;
+	}
+}
+
+/* "a, b, c" for the error message of a selector; a static buffer. */
+static const char *known_values(enum pmb_sel k)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+#define ADD(name) (n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s", \
+					 n ? ", " : "", name))
+	if (k == PMB_SEL_KIND)
+		for (size_t i = 0; i < PMB_NR_KINDS; i++)
+			ADD(pmb_kinds[i].name);
+	else if (k == PMB_SEL_METHOD)
+		for (size_t i = 0; i < PMB_NR_METHODS; i++)
+			ADD(pmb_methods[i].name);
+	else
+		for (const char *const *w = k == PMB_SEL_SWAPOUT ? pmb_swapouts : pmb_views; *w; w++)
+			ADD(*w);
+#undef ADD
+	return buf;
 }
 
 /* A name: [a-z0-9._-]+, or "*". */
@@ -202,16 +228,8 @@ static int parse_selector(struct pctx *c, char *tok, struct pmb_rule *r, int *st
 	if (k == PMB_SEL_STATE && strcmp(eq + 1, "*") && !in_list(eq + 1, states, 4))
 		return perr(c, "state '%s': expected swapped, holes, resident or any", eq + 1);
 	/* A misspelt value would match nothing and silently drop the rule's requirement. */
-	if (k == PMB_SEL_KIND && strcmp(eq + 1, "*") && !in_list(eq + 1, kinds, NKINDS))
-		return perr(c, "kind '%s': expected one of file-disk, memfd, private-anon, shared-anon, "
-			    "sysv-shm, thp-shmem, tmpfs", eq + 1);
-	if (k == PMB_SEL_METHOD && strcmp(eq + 1, "*") && !in_list(eq + 1, methods, NMETHODS))
-		return perr(c, "method '%s': expected one of batched, dense, scan-ioctl, sparse, swapin, "
-			    "uring, userspace", eq + 1);
-	if (k == PMB_SEL_SWAPOUT && strcmp(eq + 1, "*") && !in_list(eq + 1, swapouts, 3))
-		return perr(c, "swapout '%s': expected cgroup, none or pageout", eq + 1);
-	if (k == PMB_SEL_VIEW && strcmp(eq + 1, "*") && !in_list(eq + 1, views, 3))
-		return perr(c, "view '%s': expected self, second-mapper or fork-child", eq + 1);
+	if (strcmp(eq + 1, "*") && !known_value(k, eq + 1))
+		return perr(c, "%s '%s': expected one of %s", sel_names[k], eq + 1, known_values(k));
 	snprintf(r->sel[k], sizeof(r->sel[k]), "%s", eq + 1);
 	return 0;
 }

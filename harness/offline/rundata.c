@@ -455,18 +455,6 @@ void pmb_run_free(struct pmb_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int pmb_kind_is_shmem(const char *kind)
-{
-	/* The kinds pmwork has whose pages live in a shmem file (workloads/kind_*.c). */
-	static const char *const shmem[] = { "memfd", "shared-anon", "sysv-shm", "thp-shmem", "tmpfs" };
-	size_t i;
-
-	for (i = 0; i < sizeof(shmem) / sizeof(shmem[0]); i++)
-		if (!strcmp(kind, shmem[i]))
-			return 1;
-	return 0;
-}
-
 const char *pmb_case_state(const struct pmb_rcase *c)
 {
 	if (c->true_n[2] > 0)

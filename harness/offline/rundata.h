@@ -8,6 +8,8 @@
 #define PMB_RUNDATA_H
 
 #include <jansson.h>
+
+#include "catalog/catalog.h"
 #include <stddef.h>
 
 #define PMB_SCHEMA	"pagemap-bench/1"
@@ -71,8 +73,6 @@ void pmb_run_free(struct pmb_run *r);
 long pmb_run_find_case(const struct pmb_run *r, const char *id);
 long pmb_run_find_series(const struct pmb_run *r, const char *case_id, const char *method,
 			 long long batch, long long qd);
-/* A shmem kind (memfd, shared-anon, sysv-shm, tmpfs...). */
-int pmb_kind_is_shmem(const char *kind);
 /* "swapped", "holes" or "resident". */
 const char *pmb_case_state(const struct pmb_rcase *c);
 /* Sum of the off-diagonal confusion cells. */

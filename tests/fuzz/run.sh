@@ -10,7 +10,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sed -e 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/\\n"/' "$root/docs/policy-default.txt" > "$out/policy-default.inc"
 clang -std=gnu11 -D_GNU_SOURCE -I"$root" -I"$out" -g -O1 -fsanitize=fuzzer,address,undefined \
-	-o "$out/fuzz_policy" "$here/fuzz_policy.c"
+	-o "$out/fuzz_policy" "$here/fuzz_policy.c" "$root/catalog/catalog.c"
 mkdir "$out/corpus"
 cp "$root/docs/policy-default.txt" "$here"/corpus/* "$out/corpus/"
 timeout $((secs + 60)) "$out/fuzz_policy" -max_total_time="$secs" -max_len=4096 \
