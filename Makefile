@@ -21,7 +21,7 @@ endif
 
 # Who may use what (no cycles): lib <- catalog <- wire <- {bench, workloads};
 # lib, catalog <- harness/schema <- harness/sinks <- harness/{live,offline} <- harness/main.c.
-LIB_SRC   := $(sort $(wildcard lib/*.c lib/stats/*.c catalog/*.c))
+LIB_SRC   := $(sort $(wildcard lib/*.c lib/stats/*.c catalog/*.c wire/*.c))
 WORK_SRC  := $(sort $(wildcard workloads/*.c))
 SCAN_SRC  := $(sort $(wildcard bench/*.c))
 HARN_SRC  := $(sort $(wildcard harness/*.c harness/*/*.c))

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *pmb_prog = "pagemap-bench";
@@ -215,6 +216,69 @@ int pmb_write_full(int fd, const void *buf, size_t len)
 		done += (size_t)w;
 	}
 	return 0;
+}
+
+int pmb_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t n;
+	char *b;
+
+	if (fd < 0)
+		return pmb_err(-errno, "%s", path);
+	if (fstat(fd, &st) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return pmb_err(err, "%s", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		if (S_ISDIR(st.st_mode))
+			return pmb_fail(-EISDIR, "%s: a directory, not a file", path);
+		return pmb_fail(-EINVAL, "%s: not a regular file (%s)", path,
+				S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
+				S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" :
+				"of another type");
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return pmb_fail(-EFBIG, "%s: %lld bytes, more than the %zu this file may have", path,
+				(long long)st.st_size, max);
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return pmb_err(-ENOMEM, "%s", path);
+	}
+	/* Read one byte more than fstat said: a file that grew is refused too. */
+	n = pmb_read_full(fd, b, (size_t)st.st_size + 1 > max ? max : (size_t)st.st_size + 1);
+	close(fd);
+	if (n < 0) {
+		free(b);
+		return pmb_err((int)n, "%s", path);
+	}
+	if ((size_t)n > (size_t)st.st_size) {
+		free(b);
+		return pmb_fail(-EFBIG, "%s: grew while it was read", path);
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = (size_t)n;
+	return 0;
+}
+
+bool pmb_bad_input(int err)
+{
+	switch (err) {
+	case -EINVAL: case -ENOENT: case -ENOTDIR: case -EISDIR: case -EFBIG: case -ELOOP:
+	case -ENAMETOOLONG: case -EACCES: case -EPERM: case -EPROTO: case -ERANGE: case -EOVERFLOW:
+	case -EILSEQ: case -EEXIST:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int pmb_read_str(const char *path, char *buf, size_t len)

@@ -16,6 +16,7 @@ enum pmb_exit {
 	PMB_EXIT_REGRESSION = 1,	/* candidate slower beyond the threshold */
 	PMB_EXIT_INCORRECT = 2,		/* the kernel reported a page wrongly */
 	PMB_EXIT_ERROR = 3,		/* the harness itself failed */
+	PMB_EXIT_INCONCLUSIVE = 4,	/* the noise is too large to resolve a limit */
 	PMB_EXIT_USAGE = 64,		/* bad arguments or input files */
 	PMB_EXIT_SKIP = 77,		/* this environment cannot run it */
 };
@@ -56,6 +57,17 @@ static inline uint64_t pmb_now_ns(void)
 ssize_t pmb_read_full(int fd, void *buf, size_t len);
 ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off);
 int pmb_write_full(int fd, const void *buf, size_t len);
+
+/*
+ * Read an untrusted input file whole: a regular file only (a FIFO, device or
+ * directory is refused without blocking), at most max bytes; *buf is
+ * NUL-terminated and malloc'd.  Prints one line naming the file and returns
+ * -errno: -EINVAL not a regular file, -EFBIG too large, -EISDIR, -ENOENT,
+ * -ELOOP, -ENAMETOOLONG... as open(2) says, -ENOMEM.
+ */
+int pmb_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* Bad input (exit 64) rather than a harness failure (exit 3), for an error of the readers. */
+bool pmb_bad_input(int err);
 
 /* Read a small file (sysfs, procfs) into buf, NUL-terminated, trailing newline cut. */
 int pmb_read_str(const char *path, char *buf, size_t len);

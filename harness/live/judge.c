@@ -3,7 +3,7 @@
  * The correctness verdict of a case: what pagemap reports against what the
  * oracle says, and whether every reported swap slot really holds its page.
  */
-#include "run.h"
+#include "judge.h"
 #include "lib/pattern.h"
 #include "lib/util.h"
 
@@ -221,14 +221,14 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 		c->smaps_swap_kb = UINT64_MAX;
 	explain(c);
 	if (c->reason[0]) {
-		strcpy(c->verdict, "incorrect");
+		c->verdict = PMB_V_INCORRECT;
 	} else if (c->smaps_swap_kb != c->oracle_swap_kb) {
-		strcpy(c->verdict, "error");
+		c->verdict = PMB_V_ERROR;
 		snprintf(c->reason, sizeof(c->reason), "oracle disagrees with smaps: %" PRIu64
 			 " kB swapped by mincore/SEEK_DATA, %" PRIu64 " kB by smaps Swap",
 			 c->oracle_swap_kb, c->smaps_swap_kb);
 	} else {
-		strcpy(c->verdict, "correct");
+		c->verdict = PMB_V_CORRECT;
 	}
 out:
 	free(pm);
@@ -236,26 +236,43 @@ out:
 	return err;
 }
 
-void pmb_ktap_case(FILE *f, unsigned n, const struct pmb_case *c)
+void pmb_case_item(const struct pmb_case *c, struct pmb_item *it, char *diag, size_t len)
 {
-	static const char *const s[] = { "none", "present", "swapped" };
+	size_t used = 0;
 
-	if (!strcmp(c->verdict, "skip") || !strcmp(c->verdict, "oom")) {
-		fprintf(f, "ok %u %s # SKIP %s%s\n", n, c->id, !strcmp(c->verdict, "oom") ? "oom: " : "",
-			c->reason);
+	memset(it, 0, sizeof(*it));
+	it->id = it->label = c->id;
+	it->msg = c->reason;
+	it->diag = diag;
+	diag[0] = '\0';
+	switch (c->verdict) {
+	case PMB_V_SKIP:
+	case PMB_V_OOM:
+		it->st = PMB_ST_SKIP;
+		snprintf(diag, len, "%s%s", c->verdict == PMB_V_OOM ? "oom: " : "", c->reason);
+		it->msg = diag;
+		it->diag = NULL;
 		return;
+	case PMB_V_CORRECT:
+		it->st = PMB_ST_PASS;
+		break;
+	default:
+		it->st = PMB_ST_FAIL;
 	}
-	if (strcmp(c->verdict, "error")) {
-		fprintf(f, "# %s: truth none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n", c->id,
-			c->truth[0], c->truth[1], c->truth[2]);
-		for (int t = 0; t < PMS_NR; t++)
-			fprintf(f, "# %s: true %s reported as none=%" PRIu64 " present=%" PRIu64
-				" swapped=%" PRIu64 "\n", c->id, s[t], c->cm[t][0], c->cm[t][1], c->cm[t][2]);
-		fprintf(f, "# %s: swap entries bad_type=%" PRIu64 " bad_offset=%" PRIu64 " dup=%" PRIu64
-			" content_ok=%" PRIu64 " content_bad=%" PRIu64 " unchecked=%" PRIu64 "\n", c->id,
-			c->bad_type, c->bad_offset, c->dup, c->content_ok, c->content_bad, c->content_unchecked);
-	}
-	if (c->reason[0])
-		fprintf(f, "# %s: %s\n", c->id, c->reason);
-	fprintf(f, "%s %u %s\n", !strcmp(c->verdict, "correct") ? "ok" : "not ok", n, c->id);
+	if (c->verdict == PMB_V_ERROR)
+		return;
+#define LINE(...) \
+	do { \
+		if (used < len) \
+			used += (size_t)snprintf(diag + used, len - used, __VA_ARGS__); \
+	} while (0)
+	LINE("%s: truth none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n", c->id,
+	     c->truth[0], c->truth[1], c->truth[2]);
+	for (int t = 0; t < PMS_NR; t++)
+		LINE("%s: true %s reported as none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n",
+		     c->id, pm_state_name(t), c->cm[t][0], c->cm[t][1], c->cm[t][2]);
+	LINE("%s: swap entries bad_type=%" PRIu64 " bad_offset=%" PRIu64 " dup=%" PRIu64
+	     " content_ok=%" PRIu64 " content_bad=%" PRIu64 " unchecked=%" PRIu64, c->id,
+	     c->bad_type, c->bad_offset, c->dup, c->content_ok, c->content_bad, c->content_unchecked);
+#undef LINE
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Child processes: the workload (pmwork) and the reader (pmscan). */
-#include "run.h"
+#include "proc.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -96,20 +96,12 @@ static int read_line(struct pmb_workload *w, char *buf, size_t len)
 	}
 }
 
-static long kv(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-
-	return p ? strtol(p + strlen(key), NULL, 0) : -1;
-}
-
 int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,
 		       const char *cgroup, char *why, size_t whylen)
 {
-	char exe[PATH_MAX], pages[32], dirty[32], swapped[32], seed[32], line[512];
+	char exe[PATH_MAX], pages[32], dirty[32], swapped[32], seed[32], line[PMB_WIRE_LINE];
 	int in[2], out[2], status, err;
 	pid_t parent = getpid();
-	const char *addr;
 
 	memset(w, 0, sizeof(*w));
 	w->pid = -1;
@@ -199,23 +191,15 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 		pmb_workload_stop(w);
 		return err;
 	}
-	addr = strstr(line, "addr=");
-	w->addr = addr ? strtoull(addr + 5, NULL, 16) : 0;
-	w->pages = (uint64_t)kv(line, "pages=");
-	w->page_size = kv(line, "page_size=");
-	w->pageout_missed = kv(line, "pageout_missed=");
-	w->pageout_extra = kv(line, "pageout_extra=");
-	w->contradictions = kv(line, "contradictions=");
-	w->thp_pages = kv(line, "thp_pages=");
-	w->view_pid = (pid_t)kv(line, "view_pid=");
-	addr = strstr(line, "view_addr=");
-	w->view_addr = addr ? strtoull(addr + 10, NULL, 16) : 0;
-	if (w->view_pid <= 0 || !w->view_addr) {	/* an older pmwork: it is its own view */
-		w->view_pid = w->pid;
-		w->view_addr = w->addr;
-	}
-	w->touched_read = strstr(line, " touch=read") != NULL;
-	if (!w->addr || w->pages != c->pages || w->page_size <= 0) {
+	err = pmb_wire_ready_parse(line, &w->r);
+	w->addr = w->r.addr;
+	w->pages = w->r.pages;
+	w->page_size = (long)w->r.page_size;
+	w->view_pid = (pid_t)w->r.view_pid;
+	w->view_addr = w->r.view_addr;
+	w->touched_read = w->r.touch_read;
+	if (err || !w->addr || w->pages != c->pages || w->page_size <= 0 || w->view_pid <= 0 ||
+	    w->r.view_pid > INT_MAX || !w->view_addr) {
 		snprintf(why, whylen, "workload said something odd: %s", line);
 		pmb_workload_stop(w);
 		return -EPROTO;
@@ -231,7 +215,7 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
 		     char *pre, size_t prelen)
 {
-	char line[256];
+	char line[PMB_WIRE_LINE];
 	ssize_t n;
 	int err, status;
 
@@ -247,27 +231,36 @@ static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint
 	}
 	if (err)
 		return err;
-	if (strncmp(line, "STATE ", 6)) {
+	if (pmb_wire_state_parse(line, counts)) {
 		pmb_warn("workload: %s", line);
 		return -EPROTO;
 	}
-	counts[PMS_NONE] = (uint64_t)kv(line, "none=");
-	counts[PMS_PRESENT] = (uint64_t)kv(line, "present=");
-	counts[PMS_SWAPPED] = (uint64_t)kv(line, "swapped=");
 	n = (ssize_t)fread(vec, 1, w->pages, w->from);
 	if (n != (ssize_t)w->pages)
 		return -EPROTO;
+	/* The vector must say what the line says. */
+	{
+		uint64_t seen[PMS_NR] = { 0 };
+
+		for (uint64_t i = 0; i < w->pages; i++) {
+			if (vec[i] >= PMS_NR)
+				return -EPROTO;
+			seen[vec[i]]++;
+		}
+		if (memcmp(seen, counts, sizeof(seen)))
+			return -EPROTO;
+	}
 	return wait_stopped(w->pid, &status);
 }
 
 int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
 {
-	return state_cmd(w, "STATE\n", vec, counts, NULL, 0);
+	return state_cmd(w, PMB_CMD_STATE "\n", vec, counts, NULL, 0);
 }
 
 int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
 {
-	return state_cmd(w, "SETTLE\n", vec, counts, NULL, 0);
+	return state_cmd(w, PMB_CMD_SETTLE "\n", vec, counts, NULL, 0);
 }
 
 int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],

@@ -5,6 +5,13 @@
  */
 #include "harness/cmd.h"
 #include "run.h"
+#include "judge.h"
+#include "proc.h"
+#include "rundir.h"
+#include "harness/offline/summary.h"
+#include "harness/sinks/sink.h"
+#include "lib/outdir.h"
+#include "wire/wire.h"
 #include "catalog/catalog.h"
 #include "lib/opt.h"
 #include "lib/util.h"
@@ -101,24 +108,37 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
 	return pmb_spawn_capture(argv, out, len, status);
 }
 
-/* Append pmscan's rows to samples.tsv, tagged with case, series and the drift verdict. */
-static void keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigned series, bool discarded,
-			 char *out)
+/*
+ * Append pmscan's rows (wire/wire.h's table) to samples.tsv, tagged with
+ * case, series and the drift verdict.  A row that does not parse is an
+ * error, never a dropped sample.
+ */
+static int keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigned series, bool discarded,
+			char *out, size_t len)
 {
-	char *line, *save;
+	struct pmb_tsv t;
+	int err = pmb_tsv_parse(out, len, "pmscan output", &pmb_scan_table, &t);
 
-	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char method[32];
-		long batch, qd, round, warm, pos;
-		unsigned long long entries, reads, ns;
+	for (size_t i = 0; !err && i < t.nrows; i++) {
+		long long v[PMB_SCAN_NCOLS];
 
-		if (sscanf(line, "%31[^\t]\t%ld\t%ld\t%ld\t%ld\t%llu\t%llu\t%llu\t%ld", method, &batch, &qd,
-			   &round, &warm, &entries, &reads, &ns, &pos) != 9)
-			continue;
-		fprintf(rd->samples, "%s\t%s\t%ld\t%ld\t%u\t%ld\t%ld\t%d\t%llu\t%llu\t%llu\t%ld\n", c->id,
-			method, batch, qd, series, round, warm, discarded, entries, reads, ns, pos);
+		for (int col = PMB_SCAN_BATCH; !err && col < PMB_SCAN_NCOLS; col++)
+			if (pmb_parse_ll(pmb_tsv_get(&t, i, col), &v[col]) ||
+			    (col != PMB_SCAN_PMD_POS && v[col] < 0))
+				err = pmb_fail(-EPROTO, "pmscan output:%zu: %s '%s' is not a count",
+					       pmb_tsv_line(i), pmb_scan_table.cols[col].name,
+					       pmb_tsv_get(&t, i, col));
+		if (!err)
+			err = pmb_sample_row(rd, c->id, pmb_tsv_get(&t, i, PMB_SCAN_METHOD), v[PMB_SCAN_BATCH],
+					     v[PMB_SCAN_QD], series, v[PMB_SCAN_ROUND], (int)v[PMB_SCAN_WARMUP],
+					     discarded, (unsigned long long)v[PMB_SCAN_ENTRIES],
+					     (unsigned long long)v[PMB_SCAN_READS], (unsigned long long)v[PMB_SCAN_NS],
+					     v[PMB_SCAN_PMD_POS]);
 	}
+	if (t.buf)
+		pmb_tsv_free(&t);	/* it owned out */
 	fflush(rd->samples);
+	return err ? -EPROTO : 0;
 }
 
 /* ---------------------------------------------------------------- cases */
@@ -146,9 +166,9 @@ static void release_case(struct runner *r)
 	}
 }
 
-static void set_verdict(struct pmb_case *c, const char *verdict, const char *prefix, const char *why)
+static void set_verdict(struct pmb_case *c, enum pmb_case_verdict verdict, const char *prefix, const char *why)
 {
-	snprintf(c->verdict, sizeof(c->verdict), "%s", verdict);
+	c->verdict = verdict;
 	snprintf(c->reason, sizeof(c->reason), "%s%s", prefix, why);
 }
 
@@ -183,8 +203,10 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 		c->series_total++;
 		if (!ok)
 			c->series_discarded++;
-		keep_samples(&r->rd, c, s, !ok, out);
-		free(out);
+		if (!err)
+			err = keep_samples(&r->rd, c, s, !ok, out, len);	/* takes out */
+		else
+			free(out);
 		if (err)
 			return err;
 		if (!ok) {
@@ -205,7 +227,7 @@ static int build_case(struct runner *r, struct pmb_case *c)
 	int err;
 
 	if ((strcmp(c->swapout, "none") || c->sequence) && !r->have_swap) {
-		set_verdict(c, "skip", "no swap: ", r->swap_why);
+		set_verdict(c, PMB_V_SKIP, "no swap: ", r->swap_why);
 		return 1;
 	}
 	if (!strcmp(c->swapout, "cgroup")) {
@@ -213,13 +235,13 @@ static int build_case(struct runner *r, struct pmb_case *c)
 		uint64_t limit = (uint64_t)((double)region * (100.0 - c->swapped) / 100.0) + (1 << 20);
 
 		if (r->cg.mode == PMB_CG_NONE) {
-			set_verdict(c, "skip", "no memory cgroup: ", r->cg.why);
+			set_verdict(c, PMB_V_SKIP, "no memory cgroup: ", r->cg.why);
 			return 1;
 		}
 		snprintf(name, sizeof(name), "pagemap-bench.%d.%ld", (int)getpid(), (long)(c - r->cases));
 		err = pmb_cgroup_create(&r->cg, name, limit, r->cgroup, sizeof(r->cgroup));
 		if (err) {
-			set_verdict(c, "skip", "cannot create a memory cgroup: ", strerror(-err));
+			set_verdict(c, PMB_V_SKIP, "cannot create a memory cgroup: ", strerror(-err));
 			r->cgroup[0] = '\0';
 			return 1;
 		}
@@ -230,15 +252,15 @@ static int build_case(struct runner *r, struct pmb_case *c)
 	if (err == -EINTR)
 		return err;
 	if (err == -EOPNOTSUPP) {
-		set_verdict(c, "skip", "", why);
+		set_verdict(c, PMB_V_SKIP, "", why);
 		return 1;
 	}
 	if (err == -ENOMEM || (err && cg && pmb_cgroup_oom_kills(&r->cg, cg) > 0)) {
-		set_verdict(c, "oom", "", "the workload was OOM-killed in its cgroup; raise the limit (--swapped)");
+		set_verdict(c, PMB_V_OOM, "", "the workload was OOM-killed in its cgroup; raise the limit (--swapped)");
 		return 1;
 	}
 	if (err) {
-		set_verdict(c, "error", "", why);
+		set_verdict(c, PMB_V_ERROR, "", why);
 		return 1;
 	}
 	/*
@@ -290,8 +312,8 @@ static int check_agreement(struct runner *r, struct pmb_case *c)
 
 			pmb_warn("%s: scan methods disagree (window from page %" PRIu64 "): %.*s", c->id, at,
 				 mm ? (int)strcspn(mm, "\n") : 0, mm ? mm : "");
-			if (!strcmp(c->verdict, "correct")) {
-				strcpy(c->verdict, "incorrect");
+			if (c->verdict == PMB_V_CORRECT) {
+				c->verdict = PMB_V_INCORRECT;
 				snprintf(c->reason, sizeof(c->reason),
 					 "scan methods disagree on the same frozen region");
 			}
@@ -350,26 +372,21 @@ static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now)
 	int err = 0;
 
 	for (unsigned k = 0; k < r->p.swapin_rounds && !pmb_stop_signal; k++) {
-		char line[128] = "";
-		unsigned long long n = 0, ns = 0;
-		const char *pn, *pt;
+		char line[PMB_WIRE_LINE] = "";
+		uint64_t n = 0, ns = 0;
 
-		err = pmb_workload_command(&r->w, "SWAPIN", now, counts, line, sizeof(line));
+		err = pmb_workload_command(&r->w, PMB_CMD_SWAPIN, now, counts, line, sizeof(line));
 		if (err)
 			break;
-		pn = strstr(line, "pages=");
-		pt = strstr(line, "ns=");
-		if (strncmp(line, "SWAPIN ", 7) || !pn || !pt) {
+		if (pmb_wire_swapin_parse(line, &n, &ns)) {
 			err = -EPROTO;
 			break;
 		}
-		n = strtoull(pn + 6, NULL, 10);
-		ns = strtoull(pt + 3, NULL, 10);
 		if (n)
-			fprintf(r->rd.samples, "%s\tswapin\t1\t1\t%u\t0\t0\t0\t%llu\t0\t%llu\t-1\n", c->id,
-				r->p.series + k, n, ns);
-		if (k + 1 < r->p.swapin_rounds) {
-			err = pmb_workload_command(&r->w, "PAGEOUT", now, counts, NULL, 0);
+			err = pmb_sample_row(&r->rd, c->id, pmb_methods[PMB_METHOD_swapin].name, 1, 1,
+					     r->p.series + k, 0, 0, 0, n, 0, ns, -1);
+		if (!err && k + 1 < r->p.swapin_rounds) {
+			err = pmb_workload_command(&r->w, PMB_CMD_PAGEOUT, now, counts, NULL, 0);
 			if (err)
 				break;
 		}
@@ -385,7 +402,8 @@ static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now)
  */
 static int run_sequence(struct runner *r, struct pmb_case *c, uint8_t *state)
 {
-	static const char *const steps[] = { "FAULT", "PAGEOUT", "FAULT", "REMOVE", "PAGEOUT", "REMOVE" };
+	static const char *const steps[] = { PMB_CMD_FAULT, PMB_CMD_PAGEOUT, PMB_CMD_FAULT, PMB_CMD_REMOVE,
+					     PMB_CMD_PAGEOUT, PMB_CMD_REMOVE };
 	uint64_t dirtied = (uint64_t)llround((double)c->pages * c->dirty / 100.0);
 	uint64_t chosen = (uint64_t)llround((double)dirtied * c->swapped / 100.0);
 	struct pmb_case sum = *c, step;
@@ -399,10 +417,10 @@ static int run_sequence(struct runner *r, struct pmb_case *c, uint8_t *state)
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		uint64_t want[PMS_NR] = { c->pages - dirtied, dirtied, 0 };
 
-		if (!strcmp(steps[i], "PAGEOUT") && i == 1) {
+		if (!strcmp(steps[i], PMB_CMD_PAGEOUT) && i == 1) {
 			want[PMS_PRESENT] = dirtied - chosen;
 			want[PMS_SWAPPED] = chosen;
-		} else if (!strcmp(steps[i], "REMOVE") || i == 4) {
+		} else if (!strcmp(steps[i], PMB_CMD_REMOVE) || i == 4) {
 			want[PMS_NONE] = c->pages;
 			want[PMS_PRESENT] = 0;
 		}
@@ -424,7 +442,7 @@ static int run_sequence(struct runner *r, struct pmb_case *c, uint8_t *state)
 		sum.content_ok += step.content_ok;
 		sum.content_bad += step.content_bad;
 		sum.content_unchecked += step.content_unchecked;
-		if (strcmp(step.verdict, "correct") && len < sizeof(sum.reason))
+		if (step.verdict != PMB_V_CORRECT && len < sizeof(sum.reason))
 			len += (size_t)snprintf(sum.reason + len, sizeof(sum.reason) - len, "%sstep %zu %s: %s",
 						len ? "; " : "", i + 1, steps[i], step.reason);
 		if (memcmp(counts, want, sizeof(want)) && len < sizeof(sum.reason))
@@ -436,12 +454,12 @@ static int run_sequence(struct runner *r, struct pmb_case *c, uint8_t *state)
 	}
 	sum.oracle_swap_kb = sum.smaps_swap_kb = 0;
 	if (!sum.reason[0])
-		strcpy(sum.verdict, "correct");
+		sum.verdict = PMB_V_CORRECT;
 	else if (sum.bad_type + sum.bad_offset + sum.dup + sum.content_bad ||
 		 sum.cm[0][1] + sum.cm[0][2] + sum.cm[1][0] + sum.cm[1][2] + sum.cm[2][0] + sum.cm[2][1])
-		strcpy(sum.verdict, "incorrect");
+		sum.verdict = PMB_V_INCORRECT;
 	else
-		strcpy(sum.verdict, "error");
+		sum.verdict = PMB_V_ERROR;
 	*c = sum;
 	return 0;
 }
@@ -458,7 +476,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	if (err)
 		return err < 0 ? err : 0;
 	c->start_pmd_pos = (int)(r->w.view_addr / (uint64_t)r->w.page_size % PMB_PMD_PAGES);
-	c->thp_pages = r->w.thp_pages;
+	c->thp_pages = (long)r->w.r.thp_pages;
 	ref = malloc(c->pages);
 	now = malloc(c->pages);
 	expect = malloc(c->pages);
@@ -468,7 +486,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	}
 	err = pmb_workload_settle(&r->w, ref, counts);
 	if (err) {
-		set_verdict(c, "error", "", "cannot read the workload's state");
+		set_verdict(c, PMB_V_ERROR, "", "cannot read the workload's state");
 		goto out;
 	}
 	if (c->sequence) {
@@ -478,12 +496,12 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	expected_view(c, ref, expect);
 	err = pmb_judge(c, &r->w, expect, &r->sw, r->p.seed, r->p.check_content);
 	if (err) {
-		set_verdict(c, "error", "", "cannot read pagemap");
+		set_verdict(c, PMB_V_ERROR, "", "cannot read pagemap");
 		goto out;
 	}
-	if (r->w.pageout_missed > 0 || r->w.contradictions > 0)
-		pmb_warn("%s: MADV_PAGEOUT missed %ld chosen pages, %ld oracle contradictions", c->id,
-			 r->w.pageout_missed, r->w.contradictions);
+	if (r->w.r.pageout_missed > 0 || r->w.r.contradictions > 0)
+		pmb_warn("%s: MADV_PAGEOUT missed %" PRIu64 " chosen pages, %" PRIu64 " oracle contradictions",
+			 c->id, r->w.r.pageout_missed, r->w.r.contradictions);
 	err = check_agreement(r, c);
 	for (unsigned m = 0; !err && m < r->p.nmethods; m++)
 		if (pmb_method_find(r->p.methods[m])->compare == PMB_CMP_NONE)
@@ -525,7 +543,7 @@ static void add_case(struct runner *r, const char *kind, const char *swapout, ui
 		n += (size_t)snprintf(c->id + n, sizeof(c->id) - n, "-v%s", view);
 	if (strcmp(c->touch, "write") && n < sizeof(c->id))
 		snprintf(c->id + n, sizeof(c->id) - n, "-t%s", c->touch);
-	strcpy(c->verdict, "skip");
+	c->verdict = PMB_V_SKIP;
 }
 
 static void case_list(struct runner *r)
@@ -621,7 +639,8 @@ static int run_main(int argc, char **argv, const char *cmd)
 	struct runner *r = calloc(1, sizeof(*r));
 	unsigned nskip = 0, nbad = 0, nerr = 0;
 	uint64_t t0 = pmb_now_ns();
-	char path[600];
+	struct pmb_item item;
+	char diag[2048];
 	int err, ret;
 
 	if (!r)
@@ -664,10 +683,10 @@ static int run_main(int argc, char **argv, const char *cmd)
 		return PMB_EXIT_ERROR;
 	}
 	pmb_meta_write(&r->rd, &r->p, &r->sw, &r->cg, argc, argv, "running");
-	snprintf(path, sizeof(path), "%s/verify.ktap", r->rd.path);
-	r->ktap = fopen(path, "we");
+	r->ktap = pmb_out_create(r->rd.path, "verify.ktap");
 	for (FILE **o = (FILE *[]){ r->ktap, !strcmp(cmd, "verify") ? stdout : NULL, NULL }; *o; o++)
-		fprintf(*o, "KTAP version 1\n# pagemap-bench verify: %s\n1..%u\n", r->rd.id, r->ncases);
+		pmb_ktap_begin(*o, &(struct pmb_report){ .title = "pagemap-bench verify", .run_id = r->rd.id,
+							 .flat = 1 }, r->ncases);
 	fprintf(stderr, "pmbench: %s: %u cases, results in %s\n", cmd, r->ncases, r->rd.path);
 
 	for (unsigned i = 0; i < r->ncases && !pmb_stop_signal; i++) {
@@ -680,25 +699,27 @@ static int run_main(int argc, char **argv, const char *cmd)
 			break;
 		if (err) {
 			/* A later step failing does not undo a verdict already reached on the kernel. */
-			if (!strcmp(c->verdict, "incorrect")) {
+			if (c->verdict == PMB_V_INCORRECT) {
 				size_t len = strlen(c->reason);
 
 				snprintf(c->reason + len, sizeof(c->reason) - len, "; then the harness failed: %s",
 					 strerror(-err));
 				nerr++;
 			} else {
-				set_verdict(c, "error", "", strerror(-err));
+				set_verdict(c, PMB_V_ERROR, "", strerror(-err));
 			}
 			err = 0;
 		}
-		pmb_case_row(&r->rd, c, &r->p);
+		if (pmb_case_row(&r->rd, c, &r->p))
+			nerr++, pmb_err(-EIO, "%s/cases.tsv: writing %s", r->rd.path, c->id);
+		pmb_case_item(c, &item, diag, sizeof(diag));
 		for (FILE **o = (FILE *[]){ r->ktap, !strcmp(cmd, "verify") ? stdout : NULL, NULL }; *o; o++) {
-			pmb_ktap_case(*o, i + 1, c);
+			pmb_ktap_item(*o, "", i + 1, &item);
 			fflush(*o);
 		}
-		nskip += !strcmp(c->verdict, "skip") || !strcmp(c->verdict, "oom");
-		nbad += !strcmp(c->verdict, "incorrect");
-		nerr += !strcmp(c->verdict, "error");
+		nskip += pmb_case_verdict_skipped(c->verdict);
+		nbad += c->verdict == PMB_V_INCORRECT;
+		nerr += c->verdict == PMB_V_ERROR;
 	}
 	teardown(r);
 	if (pmb_stop_signal) {
@@ -714,8 +735,8 @@ static int run_main(int argc, char **argv, const char *cmd)
 			nerr, nskip);
 	if (!strcmp(cmd, "verify"))
 		printf("# totals: %u cases, %u incorrect, %u errors, %u skipped\n", r->ncases, nbad, nerr, nskip);
-	else
-		pmb_summarize_run(&r->rd, r->cases, r->ncases, stdout);
+	else if (pmb_summary_write(r->rd.path, stdout))
+		nerr++, pmb_err(0, "%s: the summary could not be written", r->rd.path);
 	pmb_meta_set_status(&r->rd, "complete");
 	pmb_meta_set_resources(&r->rd, (double)(pmb_now_ns() - t0) / 1e9);
 	fprintf(stderr, "pmbench: run directory: %s\n", r->rd.path);

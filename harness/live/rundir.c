@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run directory: never overwritten, self-describing, raw samples first. */
-#include "run.h"
+#include "rundir.h"
+#include "proc.h"
 #include "catalog/catalog.h"
 #include "lib/kernel.h"
 #include "lib/stats/stats.h"
@@ -80,17 +81,8 @@ int pmb_rundir_create(struct pmb_rundir *rd, const char *root)
 	rd->samples = fopen(tmp, "we");
 	if (!rd->cases || !rd->samples)
 		return -errno;
-	fprintf(rd->cases, "# pagemap-bench cases v1\n"
-		"case\tkind\tswapout\tpages\tdirty_pct\tswapped_pct\tlayout\tseed\tverdict\treason\t"
-		"true_none\ttrue_present\ttrue_swapped\t"
-		"t_none_r_none\tt_none_r_present\tt_none_r_swapped\t"
-		"t_present_r_none\tt_present_r_present\tt_present_r_swapped\t"
-		"t_swapped_r_none\tt_swapped_r_present\tt_swapped_r_swapped\t"
-		"swap_bad_type\tswap_bad_offset\tswap_dup\tswap_content_ok\tswap_content_bad\t"
-		"swap_content_unchecked\tsmaps_swap_kb\toracle_swap_kb\tmethods_agree\t"
-		"series_total\tseries_discarded\tview\ttouch\tuserspace_vs_oracle\tstart_pmd_pos\tthp_pages\n");
-	fprintf(rd->samples, "# pagemap-bench samples v1\n"
-		"case\tmethod\tbatch\tqd\tseries\tround\twarmup\tdiscarded\tentries\treads\tns\tpmd_pos\n");
+	pmb_tsv_write_header(rd->cases, &pmb_cases_table);
+	pmb_tsv_write_header(rd->samples, &pmb_samples_table);
 	fflush(rd->cases);
 	fflush(rd->samples);
 	/* results/latest -> this run (replaced atomically). */
@@ -343,196 +335,68 @@ int pmb_meta_set_resources(const struct pmb_rundir *rd, double wall_s)
 	return err;
 }
 
-void pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct pmb_params *p)
+int pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct pmb_params *p)
 {
-	char reason[sizeof(c->reason)];
-
-	snprintf(reason, sizeof(reason), "%s", c->reason);
-	for (char *s = reason; *s; s++)
-		if (*s == '\t' || *s == '\n')
-			*s = ' ';
-	fprintf(rd->cases, "%s\t%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%" PRIu64 "\t%s\t%s", c->id, c->kind,
-		c->swapout, c->pages, c->dirty, c->swapped, p->layout, p->seed, c->verdict, reason);
-	for (int t = 0; t < PMS_NR; t++)
-		fprintf(rd->cases, "\t%" PRIu64, c->truth[t]);
-	for (int t = 0; t < PMS_NR; t++)
-		for (int r = 0; r < PMS_NR; r++)
-			fprintf(rd->cases, "\t%" PRIu64, c->cm[t][r]);
-	fprintf(rd->cases, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		"\t%" PRId64 "\t%" PRIu64 "\t%s\t%u\t%u\t%s\t%s\t%s\t%d\t%ld\n",
-		c->bad_type, c->bad_offset, c->dup, c->content_ok, c->content_bad, c->content_unchecked,
-		c->smaps_swap_kb == UINT64_MAX ? (int64_t)-1 : (int64_t)c->smaps_swap_kb,
-		c->oracle_swap_kb, c->agree ? c->agree : "-", c->series_total, c->series_discarded,
-		c->view ? c->view : "self", c->touch ? c->touch : "write", c->userspace[0] ? c->userspace : "-",
-		c->start_pmd_pos, c->thp_pages);
-	fflush(rd->cases);
-}
-
-/* ---------------------------------------------------------------- summary */
-
-struct group {
-	char cas[128], method[32];
-	long batch, qd;
-	double *v;
-	size_t n, cap;
-};
-
-static struct group *group_get(struct group **gs, size_t *ng, const char *cas, const char *method,
-			       long batch, long qd)
-{
-	struct group *g;
-
-	for (size_t i = 0; i < *ng; i++) {
-		g = &(*gs)[i];
-		if (g->batch == batch && g->qd == qd && !strcmp(g->cas, cas) && !strcmp(g->method, method))
-			return g;
-	}
-	g = realloc(*gs, (*ng + 1) * sizeof(**gs));
-	if (!g)
-		return NULL;
-	*gs = g;
-	g = &(*gs)[(*ng)++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->cas, sizeof(g->cas), "%s", cas);
-	snprintf(g->method, sizeof(g->method), "%s", method);
-	g->batch = batch;
-	g->qd = qd;
-	return g;
-}
-
-/* Within a case: dense, then batched by batch size, then the rest. */
-static int cmp_group(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-	int c = strcmp(x->cas, y->cas);
-
-	if (c)
-		return c;
-	c = pmb_method_order(x->method) - pmb_method_order(y->method);
-	if (c)
-		return c;
-	c = strcmp(x->method, y->method);
-	if (c)
-		return c;
-	if (x->batch != y->batch)
-		return x->batch < y->batch ? -1 : 1;
-	return (x->qd > y->qd) - (x->qd < y->qd);
-}
-
-static int load_groups(const char *path, struct group **gs, size_t *ng)
-{
-	FILE *f = fopen(path, "re");
-	char line[1024];
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char cas[128], method[32];
-		long batch, qd, series, round, warm, disc, pos;
-		unsigned long long entries, reads, ns;
-		struct group *g;
-
-		if (sscanf(line, "%127[^\t]\t%31[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%llu\t%llu\t%llu\t%ld",
-			   cas, method, &batch, &qd, &series, &round, &warm, &disc, &entries, &reads, &ns,
-			   &pos) != 12)
-			continue;	/* schema and header lines */
-		if (warm || disc || !entries)
-			continue;
-		g = group_get(gs, ng, cas, method, batch, qd);
-		if (!g) {
-			err = -ENOMEM;
-			break;
-		}
-		if (g->n == g->cap) {
-			double *nv = realloc(g->v, (g->cap ? g->cap * 2 : 64) * sizeof(double));
-
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			g->v = nv;
-			g->cap = g->cap ? g->cap * 2 : 64;
-		}
-		g->v[g->n++] = (double)ns / (double)entries;
-	}
-	fclose(f);
-	if (!err)
-		qsort(*gs, *ng, sizeof(**gs), cmp_group);
-	return err;
-}
-
-int pmb_summarize_run(struct pmb_rundir *rd, const struct pmb_case *cases, unsigned ncases, FILE *human)
-{
-	struct group *gs = NULL;
-	size_t ng = 0;
-	char path[600];
-	FILE *sum, *txt;
+	struct pmb_tsv_row row;
 	int err;
 
-	fflush(rd->samples);
-	snprintf(path, sizeof(path), "%s/samples.tsv", rd->path);
-	err = load_groups(path, &gs, &ng);
-	if (err)
-		goto out;
-	snprintf(path, sizeof(path), "%s/summary.tsv", rd->path);
-	sum = fopen(path, "we");
-	snprintf(path, sizeof(path), "%s/summary.txt", rd->path);
-	txt = fopen(path, "we");
-	if (!sum || !txt) {
-		err = -errno;
-		if (sum)
-			fclose(sum);
-		if (txt)
-			fclose(txt);
-		goto out;
+	pmb_tsv_row_init(&row, &pmb_cases_table);
+	pmb_tsv_set(&row, PMB_C_CASE, "%s", c->id);
+	pmb_tsv_set(&row, PMB_C_KIND, "%s", c->kind);
+	pmb_tsv_set(&row, PMB_C_SWAPOUT, "%s", c->swapout);
+	pmb_tsv_set(&row, PMB_C_PAGES, "%" PRIu64, c->pages);
+	pmb_tsv_set(&row, PMB_C_DIRTY_PCT, "%g", c->dirty);
+	pmb_tsv_set(&row, PMB_C_SWAPPED_PCT, "%g", c->swapped);
+	pmb_tsv_set(&row, PMB_C_LAYOUT, "%s", p->layout);
+	pmb_tsv_set(&row, PMB_C_SEED, "%" PRIu64, p->seed);
+	pmb_tsv_set(&row, PMB_C_VERDICT, "%s", pmb_case_verdict_names[c->verdict]);
+	pmb_tsv_set(&row, PMB_C_REASON, "%s", c->reason);
+	for (int t = 0; t < PMS_NR; t++) {
+		pmb_tsv_set(&row, PMB_C_TRUE_NONE + t, "%" PRIu64, c->truth[t]);
+		for (int r = 0; r < PMS_NR; r++)
+			pmb_tsv_set(&row, pmb_cm_col(t, r), "%" PRIu64, c->cm[t][r]);
 	}
-	fprintf(sum, "# pagemap-bench summary v1\n"
-		"case\tkind\tswapout\tpages\tdirty_pct\tswapped_pct\tmethod\tbatch\tqd\tn\t"
-		"median_ns_per_entry\tci_lo_ns_per_entry\tci_hi_ns_per_entry\tq1_ns_per_entry\t"
-		"q3_ns_per_entry\tp5_ns_per_entry\tp95_ns_per_entry\tcv\toutliers\tci_halfwidth_pct\tverdict\n");
-	for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
-		fprintf(*o, "%-36s %-9s %-8s %7s %5s %12s %23s %7s\n", "case", "verdict", "method", "batch",
-			"n", "ns/entry", "95% CI of median", "+-%");
-	for (unsigned ci = 0; ci < ncases; ci++) {
-		const struct pmb_case *c = &cases[ci];
-		bool any = false;
-
-		for (size_t i = 0; i < ng; i++) {
-			struct pmb_summary s;
-			double hw;
-
-			if (strcmp(gs[i].cas, c->id))
-				continue;
-			err = pmb_summarize(gs[i].v, gs[i].n, 2000, 0x5eed + i, &s);
-			if (err)
-				break;
-			hw = 100.0 * (s.ci_hi - s.ci_lo) / 2.0 / s.median;
-			fprintf(sum, "%s\t%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%ld\t%ld\t%zu\t%.3f\t%.3f\t%.3f\t%.3f\t"
-				"%.3f\t%.3f\t%.3f\t%.4f\t%zu\t%.2f\t%s\n", c->id, c->kind, c->swapout, c->pages,
-				c->dirty, c->swapped, gs[i].method, gs[i].batch, gs[i].qd, s.n, s.median, s.ci_lo,
-				s.ci_hi, s.q1, s.q3, s.p5, s.p95, s.cv, s.outliers, hw, c->verdict);
-			for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
-				fprintf(*o, "%-36s %-9s %-8s %7ld %5zu %12.2f %10.2f .. %-9.2f %7.2f\n",
-					any ? "" : c->id, any ? "" : c->verdict, gs[i].method, gs[i].batch, s.n,
-					s.median, s.ci_lo, s.ci_hi, hw);
-			any = true;
-		}
-		if (!any)
-			for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++)
-				fprintf(*o, "%-36s %-9s %s\n", c->id, c->verdict, "(no timings)");
-	}
-	for (FILE **o = (FILE *[]){ txt, human, NULL }; *o; o++) {
-		fprintf(*o, "\n");
-		for (unsigned ci = 0; ci < ncases; ci++)
-			if (cases[ci].reason[0])
-				fprintf(*o, "%s: %s: %s\n", cases[ci].id, cases[ci].verdict, cases[ci].reason);
-	}
-	fclose(sum);
-	fclose(txt);
-out:
-	for (size_t i = 0; i < ng; i++)
-		free(gs[i].v);
-	free(gs);
+	pmb_tsv_set(&row, PMB_C_SWAP_BAD_TYPE, "%" PRIu64, c->bad_type);
+	pmb_tsv_set(&row, PMB_C_SWAP_BAD_OFFSET, "%" PRIu64, c->bad_offset);
+	pmb_tsv_set(&row, PMB_C_SWAP_DUP, "%" PRIu64, c->dup);
+	pmb_tsv_set(&row, PMB_C_SWAP_CONTENT_OK, "%" PRIu64, c->content_ok);
+	pmb_tsv_set(&row, PMB_C_SWAP_CONTENT_BAD, "%" PRIu64, c->content_bad);
+	pmb_tsv_set(&row, PMB_C_SWAP_CONTENT_UNCHECKED, "%" PRIu64, c->content_unchecked);
+	pmb_tsv_set(&row, PMB_C_SMAPS_SWAP_KB, "%" PRId64,
+		    c->smaps_swap_kb == UINT64_MAX ? (int64_t)-1 : (int64_t)c->smaps_swap_kb);
+	pmb_tsv_set(&row, PMB_C_ORACLE_SWAP_KB, "%" PRIu64, c->oracle_swap_kb);
+	pmb_tsv_set(&row, PMB_C_METHODS_AGREE, "%s", c->agree ? c->agree : "-");
+	pmb_tsv_set(&row, PMB_C_SERIES_TOTAL, "%u", c->series_total);
+	pmb_tsv_set(&row, PMB_C_SERIES_DISCARDED, "%u", c->series_discarded);
+	pmb_tsv_set(&row, PMB_C_VIEW, "%s", c->view ? c->view : "self");
+	pmb_tsv_set(&row, PMB_C_TOUCH, "%s", c->touch ? c->touch : "write");
+	pmb_tsv_set(&row, PMB_C_USERSPACE_VS_ORACLE, "%s", c->userspace[0] ? c->userspace : "-");
+	pmb_tsv_set(&row, PMB_C_START_PMD_POS, "%d", c->start_pmd_pos);
+	pmb_tsv_set(&row, PMB_C_THP_PAGES, "%ld", c->thp_pages);
+	err = pmb_tsv_write_row(rd->cases, &row);
+	fflush(rd->cases);
 	return err;
 }
+
+int pmb_sample_row(struct pmb_rundir *rd, const char *case_id, const char *method, long long batch,
+		   long long qd, unsigned series, long long round, int warmup, int discarded,
+		   unsigned long long entries, unsigned long long reads, unsigned long long ns, long long pmd_pos)
+{
+	struct pmb_tsv_row row;
+
+	pmb_tsv_row_init(&row, &pmb_samples_table);
+	pmb_tsv_set(&row, PMB_S_CASE, "%s", case_id);
+	pmb_tsv_set(&row, PMB_S_METHOD, "%s", method);
+	pmb_tsv_set(&row, PMB_S_BATCH, "%lld", batch);
+	pmb_tsv_set(&row, PMB_S_QD, "%lld", qd);
+	pmb_tsv_set(&row, PMB_S_SERIES, "%u", series);
+	pmb_tsv_set(&row, PMB_S_ROUND, "%lld", round);
+	pmb_tsv_set(&row, PMB_S_WARMUP, "%d", warmup);
+	pmb_tsv_set(&row, PMB_S_DISCARDED, "%d", discarded);
+	pmb_tsv_set(&row, PMB_S_ENTRIES, "%llu", entries);
+	pmb_tsv_set(&row, PMB_S_READS, "%llu", reads);
+	pmb_tsv_set(&row, PMB_S_NS, "%llu", ns);
+	pmb_tsv_set(&row, PMB_S_PMD_POS, "%lld", pmd_pos);
+	return pmb_tsv_write_row(rd->samples, &row);
+}
+

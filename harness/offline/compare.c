@@ -1,60 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pmbench compare BASE CAND: for every timed series present in both runs, the
- * ratio of medians CAND/BASE with its bootstrap 95% CI, a Mann-Whitney U
+ * ratio of medians CAND/BASE with a hierarchical bootstrap 95% CI (states,
+ * then samples), its ratio in each half of an ABBA order, a Mann-Whitney U
  * p-value and a verdict; next to it, the cases whose confusion matrices differ.
  */
 #include "harness/cmd.h"
 #include "compare.h"
+#include "plot.h"
+#include "lib/outdir.h"
 #include "lib/stats/stats.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-static const char *const state_names[3] = { "none", "present", "swapped" };
-
-const char *pmb_verdict_token(enum pmb_verdict v)
-{
-	static const char *const t[] = { "no-change", "regression", "improvement",
-					 "too-few-samples" };
-	return t[v];
-}
-
-const char *pmb_verdict_text(enum pmb_verdict v)
-{
-	static const char *const t[] = { "no change within noise", "regression", "improvement",
-					 "too few samples" };
-	return t[v];
-}
+const char *const pmb_sv_token[PMB_NR_SV] = {
+	[PMB_SV_NOCHANGE] = "no-change", [PMB_SV_REGRESSION] = "regression",
+	[PMB_SV_IMPROVEMENT] = "improvement", [PMB_SV_INCONCLUSIVE] = "inconclusive",
+	[PMB_SV_FEW] = "too-few-samples",
+};
+const char *const pmb_sv_text[PMB_NR_SV] = {
+	[PMB_SV_NOCHANGE] = "no change within noise", [PMB_SV_REGRESSION] = "regression",
+	[PMB_SV_IMPROVEMENT] = "improvement", [PMB_SV_INCONCLUSIVE] = "inconclusive",
+	[PMB_SV_FEW] = "too few samples",
+};
 
 void pmb_row_name(const struct pmb_cmp_row *r, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%s:b%lld:qd%lld", r->bc->id, r->method, r->batch, r->qd);
 }
 
+void pmb_row_suffix(const struct pmb_cmp_row *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.b%lld.qd%lld", r->method, r->batch, r->qd);
+}
+
 int pmb_compare_exit(int err)
 {
-	switch (err) {
-	case 0:
+	if (!err)
 		return PMB_EXIT_PASS;
-	case PMB_ERR_NOTDONE:
+	if (err == PMB_ERR_NOTDONE)
 		return PMB_EXIT_SKIP;
-	case PMB_ERR_SCHEMA:
-	case PMB_ERR_NOCOMMON:
-	case -EINVAL:
-	case -ENOENT:
-	case -ENOTDIR:
-	case -EISDIR:
+	if (err == PMB_ERR_SCHEMA || err == PMB_ERR_NOCOMMON || pmb_bad_input(err))
 		return PMB_EXIT_USAGE;
-	default:
-		return PMB_EXIT_ERROR;
-	}
+	return PMB_EXIT_ERROR;
 }
 
 static int same_state(const struct pmb_rcase *a, const struct pmb_rcase *b)
@@ -64,21 +59,69 @@ static int same_state(const struct pmb_rcase *a, const struct pmb_rcase *b)
 	       a->swapped_pct == b->swapped_pct;
 }
 
-static void judge(struct pmb_cmp_row *r, double thr)
+enum pmb_series_verdict pmb_judge_interval(double lo, double hi, const double *half, size_t nhalves,
+					   double lim_lo, double lim_hi)
 {
-	if (r->lo > 1 + thr / 100)
-		r->verdict = PMB_V_REGRESSION;
-	else if (r->hi < 1 - thr / 100)
-		r->verdict = PMB_V_IMPROVEMENT;
-	else
-		r->verdict = PMB_V_NOCHANGE;
+	bool above = lo > lim_hi, below = hi < lim_lo;
+
+	/* An effect must show in every half of an ABBA order, or drift made it. */
+	for (size_t k = 0; k < nhalves; k++) {
+		above = above && half[k] > lim_hi;
+		below = below && half[k] < lim_lo;
+	}
+	if (above)
+		return PMB_SV_REGRESSION;
+	if (below)
+		return PMB_SV_IMPROVEMENT;
+	if ((isnan(lim_hi) || hi <= lim_hi) && (isnan(lim_lo) || lo >= lim_lo))
+		return PMB_SV_NOCHANGE;
+	return PMB_SV_INCONCLUSIVE;
+}
+
+/* The samples of series s that came from source k of a merged run. */
+static size_t source_samples(const struct pmb_series *s, long long stride, size_t k, double *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->state[i] / stride == (long long)k)
+			out[n++] = s->v[i];
+	return n;
+}
+
+/* Ratio of medians in each ABBA half: source k of CAND against source k of BASE. */
+static int halves(const struct pmb_cmp *c, const struct pmb_series *bs, const struct pmb_series *cs,
+		  struct pmb_cmp_row *r)
+{
+	double *tb, *tc;
+
+	r->nhalves = 0;
+	if (c->sources_b < 2 || c->sources_b != c->sources_c)
+		return 0;
+	tb = malloc((bs->n + 1) * sizeof(double));
+	tc = malloc((cs->n + 1) * sizeof(double));
+	if (!tb || !tc) {
+		free(tb);
+		free(tc);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < c->sources_b; k++) {
+		size_t nb = source_samples(bs, c->stride_b, k, tb), nc = source_samples(cs, c->stride_c, k, tc);
+
+		if (!nb || !nc) {
+			r->nhalves = 0;	/* a half without samples: no halves at all */
+			break;
+		}
+		r->half[r->nhalves++] = pmb_median(tc, nc) / pmb_median(tb, nb);
+	}
+	free(tb);
+	free(tc);
+	return 0;
 }
 
 static int compare_series(struct pmb_cmp *c, const struct pmb_series *bs,
 			  const struct pmb_series *cs, struct pmb_cmp_row *r)
 {
-	struct pmb_summary sb, sc;
-	double *tmp;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -89,50 +132,43 @@ static int compare_series(struct pmb_cmp *c, const struct pmb_series *bs,
 	r->qd = bs->qd;
 	r->nb = bs->n;
 	r->nc = cs->n;
+	r->states_b = pmb_count_groups(bs->state, bs->n);
+	r->states_c = pmb_count_groups(cs->state, cs->n);
 	r->ratio = r->lo = r->hi = r->p = r->floor_pct = NAN;
-	r->med_b = r->med_c = NAN;
-	tmp = malloc((bs->n > cs->n ? bs->n : cs->n) * sizeof(double) + 1);
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, bs->v, bs->n * sizeof(double));
-	err = pmb_summarize(tmp, bs->n, 0, 0, &sb);
-	memcpy(tmp, cs->v, cs->n * sizeof(double));
-	if (!err)
-		err = pmb_summarize(tmp, cs->n, 0, 0, &sc);
-	free(tmp);
-	if (err)
-		return err;
-	r->med_b = sb.median;
-	r->med_c = sc.median;
+	r->med_b = pmb_median(bs->v, bs->n);
+	r->med_c = pmb_median(cs->v, cs->n);
 	if (bs->n < PMB_MIN_SAMPLES || cs->n < PMB_MIN_SAMPLES) {
-		r->verdict = PMB_V_FEW;
+		r->verdict = PMB_SV_FEW;
 		return 0;
 	}
-	err = pmb_ratio_ci(bs->v, bs->n, cs->v, cs->n, PMB_RESAMPLES, c->seed,
-			   &r->ratio, &r->lo, &r->hi);
+	err = pmb_hier_ratio_ci(bs->v, bs->state, bs->n, cs->v, cs->state, cs->n, PMB_RESAMPLES,
+				c->seed, &r->ratio, &r->lo, &r->hi);
+	if (!err)
+		err = halves(c, bs, cs, r);
 	if (err)
 		return err;
 	r->p = pmb_mann_whitney_p(bs->v, bs->n, cs->v, cs->n);
-	r->floor_pct = 100 * fmax(r->hi - 1, 1 - r->lo);
 	if (!isfinite(r->ratio) || !isfinite(r->lo) || !isfinite(r->hi)) {
 		/* A zero median: nothing sensible to say about a ratio. */
-		r->ratio = r->lo = r->hi = r->floor_pct = NAN;
-		r->verdict = PMB_V_FEW;
+		r->ratio = r->lo = r->hi = NAN;
+		r->verdict = PMB_SV_FEW;
 		return 0;
 	}
-	judge(r, c->threshold_pct);
+	r->floor_pct = 100 * fmax(r->hi - 1, 1 - r->lo);
+	r->verdict = pmb_judge_interval(r->lo, r->hi, r->half, r->nhalves, 1 - c->threshold_pct / 100,
+					1 + c->threshold_pct / 100);
 	return 0;
 }
 
 static int compare_timing(struct pmb_cmp *c)
 {
-	size_t i, matched = 0;
+	size_t matched = 0;
 	int err;
 
 	c->rows = calloc(c->base.nseries + 1, sizeof(*c->rows));
 	if (!c->rows)
 		return -ENOMEM;
-	for (i = 0; i < c->base.nseries; i++) {
+	for (size_t i = 0; i < c->base.nseries; i++) {
 		const struct pmb_series *bs = &c->base.series[i];
 		const struct pmb_rcase *bc = &c->base.cases[bs->case_idx];
 		long j = pmb_run_find_series(&c->cand, bc->id, bs->method, bs->batch, bs->qd);
@@ -150,6 +186,8 @@ static int compare_timing(struct pmb_cmp *c)
 	c->series_only_cand = c->cand.nseries - matched;
 	return 0;
 }
+
+static const char *const state_names[3] = { "none", "present", "swapped" };
 
 /* "none", "swapped (1500) and none (548)" for one side's confusion row. */
 static void describe_reported(const struct pmb_rcase *k, int t, char *buf, size_t len)
@@ -192,9 +230,7 @@ static void describe_reported(const struct pmb_rcase *k, int t, char *buf, size_
 
 static int row_differs(const struct pmb_rcase *a, const struct pmb_rcase *b, int t)
 {
-	int rp;
-
-	for (rp = 0; rp < 3; rp++)
+	for (int rp = 0; rp < 3; rp++)
 		if (a->cm[t][rp] != b->cm[t][rp])
 			return 1;
 	/* The same counts, but different validity of the reported swap slots. */
@@ -209,10 +245,9 @@ static void describe_case(struct pmb_corr_row *r)
 	const struct pmb_rcase *b = r->bc, *c = r->cc;
 	char rb[256], rc[256];
 	size_t used = 0, len = sizeof(r->text);
-	int t;
 
 	r->text[0] = '\0';
-	for (t = 2; t >= 0; t--) {
+	for (int t = 2; t >= 0; t--) {
 		if (!row_differs(b, c, t))
 			continue;
 		describe_reported(b, t, rb, sizeof(rb));
@@ -224,22 +259,20 @@ static void describe_case(struct pmb_corr_row *r)
 				rb, rc);
 		r->differs = 1;
 	}
-	if (strcmp(b->verdict, c->verdict) && used < len) {
-		used += (size_t)snprintf(r->text + used, len - used,
-					 "%s%s (%s): verdict %s on BASE, %s on CAND.",
-					 used ? " " : "", b->kind, b->id, b->verdict, c->verdict);
+	if (b->verdict != c->verdict && used < len) {
+		snprintf(r->text + used, len - used, "%s%s (%s): verdict %s on BASE, %s on CAND.",
+			 used ? " " : "", b->kind, b->id, pmb_case_verdict_names[b->verdict],
+			 pmb_case_verdict_names[c->verdict]);
 		r->differs = 1;
 	}
 }
 
 static int compare_correctness(struct pmb_cmp *c)
 {
-	size_t i;
-
 	c->corr = calloc(c->base.ncases + 1, sizeof(*c->corr));
 	if (!c->corr)
 		return -ENOMEM;
-	for (i = 0; i < c->base.ncases; i++) {
+	for (size_t i = 0; i < c->base.ncases; i++) {
 		const struct pmb_rcase *b = &c->base.cases[i];
 		long j = pmb_run_find_case(&c->cand, b->id);
 		struct pmb_corr_row *r;
@@ -260,15 +293,36 @@ static int compare_correctness(struct pmb_cmp *c)
 static int check_run(const struct pmb_run *r, const char *which)
 {
 	if (strcmp(r->schema, PMB_SCHEMA)) {
-		pmb_err(0, "%s %s: schema '%s' is not '%s': refusing to compare", which, r->dir,
+		pmb_err(0, "%s %s: schema '%.60s' is not '%s': refusing to compare", which, r->dir,
 			r->schema, PMB_SCHEMA);
 		return PMB_ERR_SCHEMA;
 	}
 	if (strcmp(r->status, "complete")) {
 		pmb_err(0, "%s %s: run status is '%s', not 'complete': its data cannot be trusted",
-			which, r->dir, *r->status ? r->status : "(none)");
+			which, r->dir, r->status);
 		return PMB_ERR_NOTDONE;
 	}
+	return 0;
+}
+
+/*
+ * How many runs a merged run was made of, and the series stride of its
+ * renumbering (docs/results.md): 1 and 0 for a run that was not merged.
+ */
+static int merged_sources(const struct pmb_run *r, size_t *n, long long *stride)
+{
+	json_t *from = json_object_get(r->meta, "merged_from"), *st = json_object_get(r->meta, "series_stride");
+
+	*n = 1;
+	*stride = 0;
+	if (!from)
+		return 0;
+	if (!json_is_array(from) || json_array_size(from) < 1 || json_array_size(from) > PMB_MAX_SOURCES ||
+	    (st && (!json_is_integer(st) || json_integer_value(st) < 1000 ||
+		    json_integer_value(st) > 1000000)))
+		return pmb_fail(-EINVAL, "%s/meta.json: merged_from or series_stride is malformed", r->dir);
+	*n = json_array_size(from);
+	*stride = st ? json_integer_value(st) : 1000;	/* runs merged before the stride was recorded */
 	return 0;
 }
 
@@ -286,7 +340,7 @@ int pmb_compare_load(const char *base, const char *cand, double threshold_pct, u
 	if (err)
 		return err;
 	if (strcmp(c->base.schema, c->cand.schema)) {
-		pmb_err(0, "different schema versions: BASE %s is '%s', CAND %s is '%s': "
+		pmb_err(0, "different schema versions: BASE %s is '%.60s', CAND %s is '%.60s': "
 			"refusing to compare", c->base.dir, c->base.schema, c->cand.dir,
 			c->cand.schema);
 		return PMB_ERR_SCHEMA;
@@ -294,6 +348,10 @@ int pmb_compare_load(const char *base, const char *cand, double threshold_pct, u
 	err = check_run(&c->base, "BASE");
 	if (!err)
 		err = check_run(&c->cand, "CAND");
+	if (!err)
+		err = merged_sources(&c->base, &c->sources_b, &c->stride_b);
+	if (!err)
+		err = merged_sources(&c->cand, &c->sources_c, &c->stride_c);
 	if (err)
 		return err;
 	err = compare_correctness(c);
@@ -332,75 +390,53 @@ void pmb_compare_free(struct pmb_cmp *c)
 
 /* ---- output ---- */
 
-int pmb_mkdir_new(const char *path, char *out, size_t len)
-{
-	int i;
-
-	for (i = 1; i < 1000; i++) {
-		if (i == 1)
-			snprintf(out, len, "%s", path);
-		else
-			snprintf(out, len, "%s-%d", path, i);
-		if (!mkdir(out, 0755))
-			return 0;
-		if (errno != EEXIST)
-			return pmb_err(-errno, "mkdir %s", out);
-	}
-	return pmb_err(-EEXIST, "%s", path);
-}
-
 void pmb_default_outdir(const struct pmb_cmp *c, const char *prefix, char *out, size_t len)
 {
 	char tmp[4096];
 
 	snprintf(tmp, sizeof(tmp), "%s", c->base.dir);
-	snprintf(out, len, "%s/%s-%s-vs-%s", dirname(tmp), prefix, c->base.run_id,
-		 c->cand.run_id);
-}
-
-FILE *pmb_open_out(const char *dir, const char *name)
-{
-	char path[4300];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		pmb_err(-errno, "%s", path);
-	return f;
-}
-
-int pmb_close_out(FILE *f, const char *dir, const char *name)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) || bad)
-		return pmb_err(-EIO, "writing %s/%s", dir, name);
-	return 0;
+	snprintf(out, len, "%s/%s-%s-vs-%s", dirname(tmp), prefix, c->base.run_id, c->cand.run_id);
 }
 
 int pmb_compare_write_tsv(const struct pmb_cmp *c, const char *dir)
 {
-	FILE *f = pmb_open_out(dir, "compare.tsv");
-	size_t i;
+	FILE *f = pmb_out_create(dir, "compare.tsv");
+	struct pmb_tsv_row row;
+	int err;
 
 	if (!f)
 		return -EIO;
-	fprintf(f, "# pagemap-bench compare v1\n"
-		   "case\tkind\tswapout\tpages\tdirty_pct\tswapped_pct\tstate\tmethod\tbatch\tqd\t"
-		   "n_base\tn_cand\tmedian_base_ns_per_entry\tmedian_cand_ns_per_entry\t"
-		   "ratio\tci_lo\tci_hi\tp_mann_whitney\tfloor_pct\tthreshold_pct\tverdict\n");
-	for (i = 0; i < c->nrows; i++) {
+	err = pmb_tsv_write_header(f, &pmb_compare_table);
+	for (size_t i = 0; !err && i < c->nrows; i++) {
 		const struct pmb_cmp_row *r = &c->rows[i];
 
-		fprintf(f, "%s\t%s\t%s\t%lld\t%g\t%g\t%s\t%s\t%lld\t%lld\t%zu\t%zu\t%.4f\t%.4f\t"
-			   "%.5f\t%.5f\t%.5f\t%.4g\t%.3f\t%g\t%s\n",
-			r->bc->id, r->bc->kind, r->bc->swapout, r->bc->pages, r->bc->dirty_pct,
-			r->bc->swapped_pct, pmb_case_state(r->cc), r->method, r->batch, r->qd,
-			r->nb, r->nc, r->med_b, r->med_c, r->ratio, r->lo, r->hi, r->p,
-			r->floor_pct, c->threshold_pct, pmb_verdict_token(r->verdict));
+		pmb_tsv_row_init(&row, &pmb_compare_table);
+		pmb_tsv_set(&row, PMB_R_CASE, "%s", r->bc->id);
+		pmb_tsv_set(&row, PMB_R_KIND, "%s", r->bc->kind);
+		pmb_tsv_set(&row, PMB_R_SWAPOUT, "%s", r->bc->swapout);
+		pmb_tsv_set(&row, PMB_R_PAGES, "%lld", r->bc->pages);
+		pmb_tsv_set(&row, PMB_R_DIRTY_PCT, "%g", r->bc->dirty_pct);
+		pmb_tsv_set(&row, PMB_R_SWAPPED_PCT, "%g", r->bc->swapped_pct);
+		pmb_tsv_set(&row, PMB_R_STATE, "%s", pmb_case_state(r->cc));
+		pmb_tsv_set(&row, PMB_R_METHOD, "%s", r->method);
+		pmb_tsv_set(&row, PMB_R_BATCH, "%lld", r->batch);
+		pmb_tsv_set(&row, PMB_R_QD, "%lld", r->qd);
+		pmb_tsv_set(&row, PMB_R_N_BASE, "%zu", r->nb);
+		pmb_tsv_set(&row, PMB_R_N_CAND, "%zu", r->nc);
+		pmb_tsv_set(&row, PMB_R_MEDIAN_BASE, "%.4f", r->med_b);
+		pmb_tsv_set(&row, PMB_R_MEDIAN_CAND, "%.4f", r->med_c);
+		pmb_tsv_set(&row, PMB_R_RATIO, "%.5f", r->ratio);
+		pmb_tsv_set(&row, PMB_R_CI_LO, "%.5f", r->lo);
+		pmb_tsv_set(&row, PMB_R_CI_HI, "%.5f", r->hi);
+		pmb_tsv_set(&row, PMB_R_P, "%.4g", r->p);
+		pmb_tsv_set(&row, PMB_R_FLOOR_PCT, "%.3f", r->floor_pct);
+		pmb_tsv_set(&row, PMB_R_THRESHOLD_PCT, "%g", c->threshold_pct);
+		pmb_tsv_set(&row, PMB_R_VERDICT, "%s", pmb_sv_token[r->verdict]);
+		err = pmb_tsv_write_row(f, &row);
 	}
-	return pmb_close_out(f, dir, "compare.tsv");
+	if (err)
+		pmb_err(err, "%s/compare.tsv", dir);
+	return pmb_out_close(f, dir, "compare.tsv") || err ? -EIO : 0;
 }
 
 static json_t *jnum(double v)
@@ -408,42 +444,55 @@ static json_t *jnum(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* A string from a run directory, as valid UTF-8 (jansson refuses anything else). */
+static json_t *jtext(const char *s)
+{
+	char buf[2048];
+
+	pmb_text_clean(s, buf, sizeof(buf));
+	return json_string(buf);
+}
+
 static json_t *run_json(const struct pmb_run *r)
 {
 	char abs[4096];
 	const char *d = realpath(r->dir, abs) ? abs : r->dir;
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "dir", d, "run_id", r->run_id,
-			 "kernel_release", r->krelease, "kernel_version", r->kversion,
-			 "config_fnv1a64", r->kconfig);
+	return json_pack("{s:o, s:s, s:o, s:o, s:o, s:s}", "dir", jtext(d), "run_id", r->run_id,
+			 "kernel_release", jtext(r->krelease), "kernel_version", jtext(r->kversion),
+			 "config_fnv1a64", jtext(r->kconfig), "environment", r->environment);
 }
 
 static json_t *row_json(const struct pmb_cmp *c, const struct pmb_cmp_row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:I, s:I, s:I, s:I, "
-			 "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:s}",
+	json_t *halves = json_array();
+
+	for (size_t k = 0; k < r->nhalves; k++)
+		json_array_append_new(halves, jnum(r->half[k]));
+	return json_pack("{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:s}",
 			 "case", r->bc->id, "kind", r->bc->kind, "swapout", r->bc->swapout,
 			 "pages", (json_int_t)r->bc->pages, "dirty_pct", r->bc->dirty_pct,
 			 "swapped_pct", r->bc->swapped_pct, "state", pmb_case_state(r->cc),
 			 "method", r->method, "batch", (json_int_t)r->batch,
 			 "qd", (json_int_t)r->qd, "n_base", (json_int_t)r->nb,
-			 "n_cand", (json_int_t)r->nc,
+			 "n_cand", (json_int_t)r->nc, "states_base", (json_int_t)r->states_b,
+			 "states_cand", (json_int_t)r->states_c,
 			 "median_base_ns_per_entry", jnum(r->med_b),
 			 "median_cand_ns_per_entry", jnum(r->med_c),
 			 "ratio", jnum(r->ratio), "ci_lo", jnum(r->lo), "ci_hi", jnum(r->hi),
 			 "p_mann_whitney", jnum(r->p), "floor_pct", jnum(r->floor_pct),
-			 "threshold_pct", c->threshold_pct,
-			 "verdict", pmb_verdict_token(r->verdict));
+			 "halves", halves, "threshold_pct", c->threshold_pct,
+			 "verdict", pmb_sv_token[r->verdict]);
 }
 
 static json_t *cm_json(const struct pmb_rcase *k)
 {
 	json_t *o = json_object();
 	char key[48];
-	int t, rp;
 
-	for (t = 0; o && t < 3; t++)
-		for (rp = 0; rp < 3; rp++) {
+	for (int t = 0; o && t < 3; t++)
+		for (int rp = 0; rp < 3; rp++) {
 			snprintf(key, sizeof(key), "t_%s_r_%s", state_names[t], state_names[rp]);
 			json_object_set_new(o, key, json_integer(k->cm[t][rp]));
 		}
@@ -452,43 +501,45 @@ static json_t *cm_json(const struct pmb_rcase *k)
 
 static json_t *corr_json(const struct pmb_corr_row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}",
 			 "case", r->bc->id, "kind", r->bc->kind,
-			 "verdict_base", r->bc->verdict, "verdict_cand", r->cc->verdict,
-			 "differs", r->differs, "text", r->text,
+			 "verdict_base", pmb_case_verdict_names[r->bc->verdict],
+			 "verdict_cand", pmb_case_verdict_names[r->cc->verdict],
+			 "differs", r->differs, "text", jtext(r->text),
 			 "confusion_base", cm_json(r->bc), "confusion_cand", cm_json(r->cc));
 }
 
 int pmb_compare_write_json(const struct pmb_cmp *c, const char *dir)
 {
-	json_t *root, *rows, *corr;
-	char path[4300];
-	size_t i;
+	json_t *root, *rows = json_array(), *corr = json_array();
+	FILE *f;
 	int err = 0;
 
-	rows = json_array();
-	corr = json_array();
-	for (i = 0; rows && i < c->nrows; i++)
+	for (size_t i = 0; rows && i < c->nrows; i++)
 		if (json_array_append_new(rows, row_json(c, &c->rows[i])))
 			err = -ENOMEM;
-	for (i = 0; corr && i < c->ncorr; i++)
+	for (size_t i = 0; corr && i < c->ncorr; i++)
 		if (json_array_append_new(corr, corr_json(&c->corr[i])))
 			err = -ENOMEM;
-	root = json_pack("{s:s, s:o, s:o, s:f, s:I, s:I, s:i, s:b, s:o, s:o}",
-			 "schema", "pagemap-bench-compare/1", "base", run_json(&c->base),
+	root = json_pack("{s:s, s:o, s:o, s:f, s:I, s:I, s:i, s:b, s:s, s:o, s:o}",
+			 "schema", PMB_COMPARE_SCHEMA, "base", run_json(&c->base),
 			 "cand", run_json(&c->cand), "threshold_pct", c->threshold_pct,
 			 "seed", (json_int_t)c->seed, "resamples", (json_int_t)PMB_RESAMPLES,
 			 "min_samples", PMB_MIN_SAMPLES, "same_build", c->same_build,
+			 "interval", "hierarchical bootstrap: states, then samples within each",
 			 "rows", rows, "correctness", corr);
 	if (!root || err) {
 		json_decref(root);
 		return pmb_err(-ENOMEM, "compare.json");
 	}
-	snprintf(path, sizeof(path), "%s/compare.json", dir);
-	if (json_dump_file(root, path, JSON_INDENT(1) | JSON_SORT_KEYS))
-		err = pmb_err(-EIO, "writing %s", path);
+	f = pmb_out_create(dir, "compare.json");
+	if (!f) {
+		json_decref(root);
+		return -EIO;
+	}
+	err = json_dumpf(root, f, JSON_INDENT(1) | JSON_SORT_KEYS) ? -EIO : 0;
 	json_decref(root);
-	return err;
+	return pmb_out_close(f, dir, "compare.json") || err ? -EIO : 0;
 }
 
 static void fmt_ratio(const struct pmb_cmp_row *r, char *buf, size_t len)
@@ -501,18 +552,18 @@ static void fmt_ratio(const struct pmb_cmp_row *r, char *buf, size_t len)
 
 void pmb_compare_print_table(const struct pmb_cmp *c, FILE *f, const char *indent)
 {
-	size_t i, w = 4;
+	size_t w = 4;
 	char ci[64], p[16];
 
-	for (i = 0; i < c->nrows; i++)
+	for (size_t i = 0; i < c->nrows; i++)
 		if (strlen(c->rows[i].bc->id) > w)
 			w = strlen(c->rows[i].bc->id);
 	fprintf(f, "%s%-*s  %-9s %6s %3s %7s %11s %11s  %-24s %8s  %s\n", indent, (int)w, "case",
 		"method", "batch", "qd", "n b/c", "base ns/e", "cand ns/e",
 		"ratio [95% CI]", "p(MWU)", "verdict");
-	for (i = 0; i < c->nrows; i++) {
+	for (size_t i = 0; i < c->nrows; i++) {
 		const struct pmb_cmp_row *r = &c->rows[i];
-		char n[24];
+		char n[48];
 
 		fmt_ratio(r, ci, sizeof(ci));
 		snprintf(n, sizeof(n), "%zu/%zu", r->nb, r->nc);
@@ -522,39 +573,40 @@ void pmb_compare_print_table(const struct pmb_cmp *c, FILE *f, const char *inden
 			snprintf(p, sizeof(p), "%.2g", r->p);
 		fprintf(f, "%s%-*s  %-9s %6lld %3lld %7s %11.2f %11.2f  %-24s %8s  %s\n", indent,
 			(int)w, r->bc->id, r->method, r->batch, r->qd, n, r->med_b, r->med_c, ci,
-			p, pmb_verdict_text(r->verdict));
+			p, pmb_sv_text[r->verdict]);
 	}
-}
-
-static void count_verdicts(const struct pmb_cmp *c, size_t *n)
-{
-	size_t i;
-
-	memset(n, 0, 4 * sizeof(*n));
-	for (i = 0; i < c->nrows; i++)
-		n[c->rows[i].verdict]++;
 }
 
 void pmb_compare_print_header(const struct pmb_cmp *c, FILE *f)
 {
-	fprintf(f, "BASE  %s  (kernel %s, %s)\n", c->base.run_id, c->base.krelease,
-		c->base.kversion);
-	fprintf(f, "CAND  %s  (kernel %s, %s)\n", c->cand.run_id, c->cand.krelease,
-		c->cand.kversion);
+	char rel[256], ver[256];
+
+	pmb_text_clean(c->base.krelease, rel, sizeof(rel));
+	pmb_text_clean(c->base.kversion, ver, sizeof(ver));
+	fprintf(f, "BASE  %s  (kernel %s, %s; %s)\n", c->base.run_id, rel, ver, c->base.environment);
+	pmb_text_clean(c->cand.krelease, rel, sizeof(rel));
+	pmb_text_clean(c->cand.kversion, ver, sizeof(ver));
+	fprintf(f, "CAND  %s  (kernel %s, %s; %s)\n", c->cand.run_id, rel, ver, c->cand.environment);
+	if (!strcmp(c->base.environment, "qemu-tcg") || !strcmp(c->cand.environment, "qemu-tcg"))
+		fprintf(f, "NOTE  TCG wall time: an emulator's clock on a shared host measures the host as\n"
+			   "      much as the kernel; icount (the default) counts instructions instead.\n");
 	if (c->same_build)
 		fprintf(f, "NOTE  both runs come from the same kernel build: an A/A comparison. "
-			   "Each row's\n      spread, max(ci_hi - 1, 1 - ci_lo), is the noise floor "
+			   "Its rows' spread\n      is the noise the gate pools per method "
 			   "(gate --noise-floor DIR).\n");
 }
 
 void pmb_compare_print_correctness(const struct pmb_cmp *c, FILE *f)
 {
-	size_t i, n = 0;
+	size_t n = 0;
 
-	for (i = 0; i < c->ncorr; i++) {
+	for (size_t i = 0; i < c->ncorr; i++) {
+		char text[1600];
+
 		if (!c->corr[i].differs)
 			continue;
-		fprintf(f, "- %s\n", c->corr[i].text);
+		pmb_text_clean(c->corr[i].text, text, sizeof(text));
+		fprintf(f, "- %s\n", text);
 		n++;
 	}
 	if (!n)
@@ -564,13 +616,18 @@ void pmb_compare_print_correctness(const struct pmb_cmp *c, FILE *f)
 
 static void print_counts(const struct pmb_cmp *c, FILE *f)
 {
-	size_t n[4];
+	size_t n[PMB_NR_SV] = { 0 };
 
-	count_verdicts(c, n);
+	for (size_t i = 0; i < c->nrows; i++)
+		n[c->rows[i].verdict]++;
 	fprintf(f, "%zu series compared: %zu regression(s), %zu improvement(s), %zu within noise, "
-		   "%zu with too few samples (threshold %g%%).\n", c->nrows,
-		n[PMB_V_REGRESSION], n[PMB_V_IMPROVEMENT], n[PMB_V_NOCHANGE], n[PMB_V_FEW],
-		c->threshold_pct);
+		   "%zu inconclusive, %zu with too few samples (threshold %g%%).\n", c->nrows,
+		n[PMB_SV_REGRESSION], n[PMB_SV_IMPROVEMENT], n[PMB_SV_NOCHANGE], n[PMB_SV_INCONCLUSIVE],
+		n[PMB_SV_FEW], c->threshold_pct);
+	if (n[PMB_SV_INCONCLUSIVE])
+		fprintf(f, "Inconclusive: the interval straddles a limit, or the effect shows in one half "
+			   "of the ABBA order only. More rounds or series (--rounds, --series), icount "
+			   "(deterministic), or a quieter host resolve it.\n");
 	if (c->series_only_base || c->series_only_cand)
 		fprintf(f, "Series in one run only: %zu in BASE, %zu in CAND (not compared).\n",
 			c->series_only_base, c->series_only_cand);
@@ -579,22 +636,25 @@ static void print_counts(const struct pmb_cmp *c, FILE *f)
 			c->cases_only_base, c->cases_only_cand);
 }
 
-static void report_method(const struct pmb_cmp *c, FILE *f)
+void pmb_compare_print_method(const struct pmb_cmp *c, FILE *f)
 {
 	fprintf(f, "## Method\n\n"
-		   "The metric is wall time per pagemap entry (ns/entry; per read for sparse), "
-		   "from measured samples only\n(warm-up and drifted series excluded). For each "
-		   "series: the ratio of medians CAND/BASE, its\nbootstrap 95%% CI (%d resamples "
-		   "of each side, seed %llu) and a two-sided Mann-Whitney U p-value.\nRegression: "
-		   "the whole CI lies above 1 + %g%%. Improvement: the whole CI lies below "
-		   "1 - %g%%.\nOtherwise: no change within noise. Fewer than %d samples on either "
-		   "side: too few samples.\n", PMB_RESAMPLES, (unsigned long long)c->seed,
-		c->threshold_pct, c->threshold_pct, PMB_MIN_SAMPLES);
+		   "The metric is time per pagemap entry (ns/entry; per read for sparse), from measured\n"
+		   "samples only (warm-up and drifted series excluded). For each series: the ratio of\n"
+		   "medians CAND/BASE and its hierarchical bootstrap 95%% CI (%d resamples, seed\n"
+		   "%llu): states (each series is a fresh build of the memory state; each boot of a\n"
+		   "merged run its own) are drawn first, then samples within them, so the interval\n"
+		   "covers the noise between states, not only within one. A two-sided Mann-Whitney U\n"
+		   "p-value is shown for reference. Regression: the whole CI lies above 1 + %g%%, and\n"
+		   "so does the ratio in each half of an ABBA order. Improvement: likewise below\n"
+		   "1 - %g%%. No change: the whole CI lies within. Inconclusive: anything else. Fewer\n"
+		   "than %d samples on a side: too few samples.\n", PMB_RESAMPLES,
+		(unsigned long long)c->seed, c->threshold_pct, c->threshold_pct, PMB_MIN_SAMPLES);
 }
 
-int pmb_compare_write_report(const struct pmb_cmp *c, const char *dir)
+static int write_report(const struct pmb_cmp *c, const char *dir)
 {
-	FILE *f = pmb_open_out(dir, "report.md");
+	FILE *f = pmb_out_create(dir, "report.md");
 
 	if (!f)
 		return -EIO;
@@ -607,41 +667,44 @@ int pmb_compare_write_report(const struct pmb_cmp *c, const char *dir)
 	fprintf(f, "\n");
 	print_counts(c, f);
 	fprintf(f, "\n");
-	report_method(c, f);
-	return pmb_close_out(f, dir, "report.md");
+	pmb_compare_print_method(c, f);
+	return pmb_out_close(f, dir, "report.md");
 }
 
 /* ---- the subcommand ---- */
 
-static void compare_usage(FILE *f)
-{
-	fprintf(f, "usage: pmbench compare BASE CAND [--out DIR] [--threshold PCT] [--seed S]\n"
-		   "  Compare two run directories; writes compare.tsv, compare.json, report.md and\n"
-		   "  plots/ into a new directory (default: next to BASE,\n"
-		   "  compare-<base-id>-vs-<cand-id>, never overwritten) and prints the table.\n"
-		   "  --threshold PCT  verdict threshold (default 5%%)\n"
-		   "  --seed S         bootstrap seed (default 1)\n"
-		   "  --no-plots       skip rendering plots/\n"
-		   "exit: 0 done, 3 harness error, 64 bad input (schema, no common cases),\n"
-		   "      77 a run is not complete (interrupted)\n");
-}
+#define OFF(f) offsetof(struct pmb_cmp_opts, f)
+static const struct pmb_opt compare_opts[] = {
+	{ "out", 0, PMB_OPT_STR, OFF(out), "DIR", "the new output directory (default: next to BASE,\n"
+	  "compare-<base-id>-vs-<cand-id>, never overwritten)" },
+	{ "threshold", 0, PMB_OPT_PCT, OFF(thr), "PCT", "verdict threshold (default 5%)" },
+	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "bootstrap seed (default 1)", .max = UINT64_MAX },
+	{ "no-plots", 0, PMB_OPT_FLAG, OFF(noplots), NULL, "skip rendering plots/", .set = 1 },
+};
+#undef OFF
+
+const struct pmb_opt_spec pmb_compare_spec = {
+	.prog = "pmbench compare", .args = "BASE CAND [options]",
+	.about = "Compare two run directories; write compare.tsv, compare.json, report.md and\n"
+		 "plots/ into a new directory and print the table.\n",
+	.opts = compare_opts, .nopts = sizeof(compare_opts) / sizeof(compare_opts[0]),
+	.min_pos = 2, .max_pos = 2,
+	.more = "exit: 0 done, 3 harness error, 64 bad input (schema, no common cases),\n"
+		"      77 a run is not complete (interrupted)\n",
+};
 
 int cmd_compare(int argc, char **argv)
 {
 	struct pmb_cmp_opts o = { .thr = PMB_DEFAULT_THRESHOLD_PCT, .seed = 1 };
 	char outdir[4096], want[4096];
 	struct pmb_cmp c;
+	unsigned npos;
 	int err, ret;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		compare_usage(stdout);
-		return PMB_EXIT_PASS;
-	}
-	if (pmb_parse_cmp_opts(argc, argv, 0, &o)) {
-		compare_usage(stderr);
-		return PMB_EXIT_USAGE;
-	}
-	err = pmb_compare_load(o.base, o.cand, o.thr, o.seed, &c);
+	err = pmb_opt_parse(&pmb_compare_spec, argc, argv, &o, o.pos, &npos, NULL);
+	if (err)
+		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
+	err = pmb_compare_load(o.pos[0], o.pos[1], o.thr, o.seed, &c);
 	if (err) {
 		pmb_compare_free(&c);
 		return pmb_compare_exit(err);
@@ -651,12 +714,15 @@ int cmd_compare(int argc, char **argv)
 	else
 		pmb_default_outdir(&c, "compare", want, sizeof(want));
 	err = pmb_mkdir_new(want, outdir, sizeof(outdir));
-	if (!err)
-		err = pmb_compare_write_tsv(&c, outdir);
+	if (err) {
+		pmb_compare_free(&c);
+		return pmb_bad_input(err) ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
+	}
+	err = pmb_compare_write_tsv(&c, outdir);
 	if (!err)
 		err = pmb_compare_write_json(&c, outdir);
 	if (!err)
-		err = pmb_compare_write_report(&c, outdir);
+		err = write_report(&c, outdir);
 	if (!err) {
 		pmb_compare_print_header(&c, stdout);
 		printf("\nCorrectness:\n");
@@ -668,75 +734,14 @@ int cmd_compare(int argc, char **argv)
 		printf("Wrote %s/{compare.tsv,compare.json,report.md}\n", outdir);
 	}
 	pmb_compare_free(&c);
-	if (err)
+	if (err) {
+		pmb_out_remove(outdir);	/* nothing half-written stays behind */
 		return PMB_EXIT_ERROR;
+	}
 	if (!o.noplots) {
 		ret = pmb_plot_dir(outdir, 1);
 		if (ret != PMB_EXIT_PASS && ret != PMB_EXIT_SKIP)
 			return ret;
 	}
 	return PMB_EXIT_PASS;
-}
-
-/*
- * Options of compare and gate: BASE CAND positional, options anywhere.
- * --policy, --noise-floor and --print-default-policy are gate's only.
- */
-int pmb_parse_cmp_opts(int argc, char **argv, int gate, struct pmb_cmp_opts *o)
-{
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "no-plots", no_argument, NULL, 'n' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "noise-floor", required_argument, NULL, 'f' },
-		{ "print-default-policy", no_argument, NULL, 'P' },
-		{ 0 },
-	};
-	uint64_t v;
-	int c;
-
-	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!gate && (c == 'p' || c == 'f' || c == 'P'))
-			return pmb_err(-EINVAL, "%s is an option of gate only", argv[optind - 1]);
-		switch (c) {
-		case 'o':
-			o->out = optarg;
-			break;
-		case 't':
-			if (pmb_parse_pct(optarg, &o->thr))
-				return pmb_err(-EINVAL, "--threshold '%s': expected a percentage "
-					       "(e.g. 5%%)", optarg);
-			o->thr_set = 1;
-			break;
-		case 's':
-			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &v))
-				return pmb_err(-EINVAL, "--seed '%s': expected an integer", optarg);
-			o->seed = v;
-			break;
-		case 'n':
-			o->noplots = 1;
-			break;
-		case 'p':
-			o->policy = optarg;
-			break;
-		case 'f':
-			o->floor = optarg;
-			break;
-		case 'P':
-			o->print_policy = 1;
-			return 0;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (argc - optind != 2)
-		return pmb_err(-EINVAL, "expected BASE and CAND run directories (got %d arguments)",
-			       argc - optind);
-	o->base = argv[optind];
-	o->cand = argv[optind + 1];
-	return 0;
 }

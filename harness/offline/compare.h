@@ -1,32 +1,54 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Comparing two runs: per-series ratio, CI, rank test and verdict; correctness differences. */
+/*
+ * Comparing two runs (docs/gate.md, docs/statistics.md): per series the
+ * ratio of medians CAND/BASE with a confidence interval that covers the
+ * noise between states (hierarchical bootstrap), its ratio in each half of
+ * an ABBA order, a rank test and a verdict; per case the differences in
+ * correctness.
+ */
 #ifndef PMB_COMPARE_H
 #define PMB_COMPARE_H
 
 #include "rundata.h"
+#include "lib/opt.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #define PMB_DEFAULT_THRESHOLD_PCT	5.0
 #define PMB_MIN_SAMPLES			5
 #define PMB_RESAMPLES			2000
+#define PMB_MAX_SOURCES			16	/* runs merged into one, e.g. the boots of one kernel */
 
 /* Errors of pmb_compare_load beyond -errno of the loaders. */
 #define PMB_ERR_SCHEMA		(-EPROTO)	/* different or unknown schema: usage */
 #define PMB_ERR_NOCOMMON	(-ENODATA)	/* no cases in common: usage */
 #define PMB_ERR_NOTDONE		(-EBUSY)	/* a run is not complete: cannot run */
 
-enum pmb_verdict { PMB_V_NOCHANGE, PMB_V_REGRESSION, PMB_V_IMPROVEMENT, PMB_V_FEW };
+/* A series' verdict against the threshold (compare) or its limit (gate). */
+enum pmb_series_verdict {
+	PMB_SV_NOCHANGE,	/* the whole interval within the limits */
+	PMB_SV_REGRESSION,	/* the whole interval above, in every ABBA half */
+	PMB_SV_IMPROVEMENT,	/* the whole interval below, in every ABBA half */
+	PMB_SV_INCONCLUSIVE,	/* the interval straddles a limit: the noise is too large to tell */
+	PMB_SV_FEW,		/* too few samples on a side */
+	PMB_NR_SV,
+};
+extern const char *const pmb_sv_token[PMB_NR_SV];	/* no-change, regression, ... */
+extern const char *const pmb_sv_text[PMB_NR_SV];	/* "no change within noise", ... */
 
 struct pmb_cmp_row {
 	const struct pmb_rcase *bc, *cc;
 	const char *method;
 	long long batch, qd;
-	size_t nb, nc;
+	size_t nb, nc;				/* samples */
+	size_t states_b, states_c;		/* states they came from */
 	double med_b, med_c, ratio, lo, hi, p;	/* NAN when too few samples */
 	double floor_pct;			/* max(hi - 1, 1 - lo) in %, NAN if few */
-	enum pmb_verdict verdict;
+	double half[PMB_MAX_SOURCES];		/* ratio of medians in each ABBA half */
+	size_t nhalves;				/* 0: the runs are not merged alike */
+	enum pmb_series_verdict verdict;
 };
 
 struct pmb_corr_row {
@@ -40,6 +62,8 @@ struct pmb_cmp {
 	double threshold_pct;
 	uint64_t seed;
 	int same_build;
+	size_t sources_b, sources_c;	/* runs merged into each (1 when not merged) */
+	long long stride_b, stride_c;	/* series = source * stride + series of the source */
 	struct pmb_cmp_row *rows;
 	size_t nrows;
 	struct pmb_corr_row *corr;
@@ -53,35 +77,36 @@ void pmb_compare_free(struct pmb_cmp *c);
 /* Exit code for an error of pmb_compare_load. */
 int pmb_compare_exit(int err);
 
-const char *pmb_verdict_token(enum pmb_verdict v);	/* regression, no-change, ... */
-const char *pmb_verdict_text(enum pmb_verdict v);	/* "no change within noise", ... */
+/*
+ * The verdict of an interval [lo, hi] and the ABBA halves against the limits
+ * lim_lo < 1 < lim_hi (either may be NAN: no such side).
+ */
+enum pmb_series_verdict pmb_judge_interval(double lo, double hi, const double *half, size_t nhalves,
+					   double lim_lo, double lim_hi);
+
 /* "memfd-...:batched:b64:qd1" */
 void pmb_row_name(const struct pmb_cmp_row *r, char *buf, size_t len);
+/* The suffix of a series in CI names: "batched.b64.qd1". */
+void pmb_row_suffix(const struct pmb_cmp_row *r, char *buf, size_t len);
 
-/* Make a new directory: path, else path-2, path-3...; the name made goes into out. */
-int pmb_mkdir_new(const char *path, char *out, size_t len);
-/* Default output: <parent of BASE>/<prefix>-<base-id>-vs-<cand-id>. */
+/* Default output: <parent of BASE>/<prefix>-<base-id>-vs-<cand-id> (run ids are checked names). */
 void pmb_default_outdir(const struct pmb_cmp *c, const char *prefix, char *out, size_t len);
-/* fopen of dir/name for writing; pmb_close_out checks the write. */
-FILE *pmb_open_out(const char *dir, const char *name);
-int pmb_close_out(FILE *f, const char *dir, const char *name);
 
 int pmb_compare_write_tsv(const struct pmb_cmp *c, const char *dir);
 int pmb_compare_write_json(const struct pmb_cmp *c, const char *dir);
 void pmb_compare_print_table(const struct pmb_cmp *c, FILE *f, const char *indent);
 void pmb_compare_print_header(const struct pmb_cmp *c, FILE *f);
 void pmb_compare_print_correctness(const struct pmb_cmp *c, FILE *f);
-int pmb_compare_write_report(const struct pmb_cmp *c, const char *dir);
+void pmb_compare_print_method(const struct pmb_cmp *c, FILE *f);
 
+/* The options compare and gate share (gate adds its own rows). */
 struct pmb_cmp_opts {
-	const char *base, *cand, *out, *policy, *floor;
+	const char *pos[2];
+	const char *out, *policy, *floor;
 	double thr;
-	int thr_set, noplots, print_policy;
+	bool thr_set, noplots, print_policy;
 	uint64_t seed;
 };
-int pmb_parse_cmp_opts(int argc, char **argv, int gate, struct pmb_cmp_opts *o);
-
-/* plot.c: render the plots of a run or comparison directory (an exit code). */
-int pmb_plot_dir(const char *dir, int quiet_skip);
+extern const struct pmb_opt_spec pmb_compare_spec;
 
 #endif

@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmbench gate BASE CAND: the comparison of compare.c, judged by a policy
- * (policy.c) and a measured noise floor, with an exit code for CI and the
- * CI formats: JUnit XML, KTAP, KCIDB v5 JSON and LAVA test-case lines.
+ * pmbench gate BASE CAND: the comparison of compare.c judged by a policy
+ * (policy.c).  Correctness is exact.  Performance has three outcomes: a
+ * series passes when its whole interval lies within its limit, regresses
+ * when the whole interval lies above it in every half of an ABBA order, and
+ * is inconclusive otherwise.  The interval is the hierarchical CI, widened
+ * by the A/A noise of its method pooled over every series of that method
+ * (--noise-floor), so one noisy pair never raises a limit.  A regression
+ * measured in wall time on a busy host is inconclusive too: a gate that
+ * cries wolf is worse than none.  The CI outputs are the sinks'.
  */
 #include "harness/cmd.h"
 #include "gate.h"
+#include "plot.h"
+#include "lib/outdir.h"
+#include "lib/stats/stats.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -14,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const st_name[] = { "PASS", "FAIL", "SKIP" };
+/* z of a two-sided 95% interval. */
+#define Z95	1.959964
 
-/* snprintf for messages that may be cut: cutting is fine there. */
 __attribute__((format(printf, 3, 4)))
 static void msgf(char *buf, size_t len, const char *fmt, ...)
 {
@@ -27,71 +37,106 @@ static void msgf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-void pmb_ci_name(const char *case_id, const char *suffix, char *buf, size_t len)
+/* ---- the noise: an A/A compare.json, pooled per method ---- */
+
+static int cmp_dbl(const void *a, const void *b)
 {
-	size_t i;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	snprintf(buf, len, "%s%s%s", case_id, *suffix ? "." : "", suffix);
-	for (i = 0; buf[i]; i++) {
-		char ch = buf[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
-			buf[i] = '_';
-	}
+	return (x > y) - (x < y);
 }
 
-static void row_ci_name(const struct pmb_cmp_row *r, char *buf, size_t len)
+/* 1.4826 * the median |ln ratio|: a spread that a few wild pairs do not move. */
+static double robust_sigma(double *absdev, size_t n)
 {
-	char sfx[128];
-
-	snprintf(sfx, sizeof(sfx), "%s.b%lld.qd%lld", r->method, r->batch, r->qd);
-	pmb_ci_name(r->bc->id, sfx, buf, len);
+	qsort(absdev, n, sizeof(double), cmp_dbl);
+	return 1.4826 * pmb_quantile(absdev, n, 0.5);
 }
 
-/* ---- the noise floor: an A/A compare.json ---- */
-
-static json_t *load_floor(const char *dir)
+static int load_floor(struct pmb_gate *g)
 {
-	char path[4200];
+	char path[4200], *buf;
 	json_error_t jerr;
-	json_t *root, *rows;
+	json_t *root, *rows, *x;
+	double *all = NULL, *dev = NULL;
+	size_t len, i, n = 0;
+	int err;
 
-	snprintf(path, sizeof(path), "%s/compare.json", dir);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		pmb_err(0, "--noise-floor %s: %s", path, jerr.text);
-		return NULL;
-	}
+	snprintf(path, sizeof(path), "%s/compare.json", g->floor_dir);
+	err = pmb_read_file(path, PMB_MAX_TABLE_BYTES, &buf, &len);
+	if (err)
+		return err;
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!root)
+		return pmb_fail(-EINVAL, "--noise-floor %s:%d: %s", path, jerr.line, jerr.text);
 	rows = json_object_get(root, "rows");
-	if (strcmp(json_string_value(json_object_get(root, "schema")) ?: "",
-		   "pagemap-bench-compare/1") || !json_is_array(rows)) {
-		pmb_err(0, "--noise-floor %s: not a pagemap-bench-compare/1 file with rows", path);
+	if (strcmp(pmb_meta_str(root, "schema", NULL), PMB_COMPARE_SCHEMA) || !json_is_array(rows)) {
 		json_decref(root);
-		return NULL;
+		return pmb_fail(-EINVAL, "--noise-floor %s: not a %s file with rows", path, PMB_COMPARE_SCHEMA);
 	}
 	if (!json_is_true(json_object_get(root, "same_build")))
 		pmb_warn("--noise-floor %s: its runs come from different kernel builds, so its "
-			 "spread is not only noise", dir);
-	return root;
+			 "spread is not only noise", g->floor_dir);
+	all = malloc((json_array_size(rows) + 1) * sizeof(double));
+	dev = malloc((json_array_size(rows) + 1) * sizeof(double));
+	if (!all || !dev) {
+		err = pmb_err(-ENOMEM, "--noise-floor");
+		goto out;
+	}
+	json_array_foreach(rows, i, x) {
+		double ratio = json_number_value(json_object_get(x, "ratio"));
+
+		if (json_is_number(json_object_get(x, "ratio")) && ratio > 0 && isfinite(ratio))
+			all[n++] = fabs(log(ratio));
+	}
+	g->noise_all = n ? robust_sigma(all, n) : NAN;
+	/* Per method, in the order the methods first appear. */
+	json_array_foreach(rows, i, x) {
+		const char *m = pmb_meta_str(x, "method", NULL);
+		size_t k, j, nd = 0;
+		json_t *y;
+
+		for (k = 0; k < g->nnoise && strcmp(g->noise[k].method, m); k++)
+			;
+		if (k < g->nnoise || !*m || g->nnoise == PMB_GATE_MAX_METHODS)
+			continue;
+		json_array_foreach(rows, j, y) {
+			double ratio = json_number_value(json_object_get(y, "ratio"));
+
+			if (!strcmp(pmb_meta_str(y, "method", NULL), m) &&
+			    json_is_number(json_object_get(y, "ratio")) && ratio > 0 && isfinite(ratio))
+				dev[nd++] = fabs(log(ratio));
+		}
+		snprintf(g->noise[g->nnoise].method, sizeof(g->noise[0].method), "%s", m);
+		g->noise[g->nnoise].n = nd;
+		g->noise[g->nnoise].sigma = nd ? robust_sigma(dev, nd) : NAN;
+		g->nnoise++;
+	}
+out:
+	free(all);
+	free(dev);
+	json_decref(root);
+	return err;
 }
 
-static double floor_of(json_t *aa, const struct pmb_cmp_row *r)
+/* The pooled sigma of a method: its own with 3 or more series, else every method's. */
+static double method_sigma(const struct pmb_gate *g, const char *method)
 {
-	json_t *rows = json_object_get(aa, "rows"), *x;
-	size_t i;
+	for (size_t k = 0; k < g->nnoise; k++)
+		if (!strcmp(g->noise[k].method, method) && g->noise[k].n >= 3)
+			return g->noise[k].sigma;
+	return g->noise_all;
+}
 
-	json_array_foreach(rows, i, x) {
-		json_t *f = json_object_get(x, "floor_pct");
-
-		if (strcmp(json_string_value(json_object_get(x, "case")) ?: "", r->bc->id) ||
-		    strcmp(json_string_value(json_object_get(x, "method")) ?: "", r->method) ||
-		    json_integer_value(json_object_get(x, "batch")) != r->batch ||
-		    json_integer_value(json_object_get(x, "qd")) != r->qd)
-			continue;
-		return json_is_number(f) ? json_number_value(f) : NAN;
-	}
-	return NAN;
+/*
+ * The A/A pair compares two single boots: the variance of its ln ratio is
+ * twice a boot's.  A comparison of runs merged from nb and nc boots has
+ * (1/nb + 1/nc) times a boot's variance.
+ */
+static double noise_scale(const struct pmb_cmp *c)
+{
+	return sqrt((1.0 / (double)c->sources_b + 1.0 / (double)c->sources_c) / 2.0);
 }
 
 /* ---- judging ---- */
@@ -118,39 +163,59 @@ static void rule_text(const struct pmb_gate *g, const struct pmb_rule *r, char *
 			 r->slowdown_text);
 }
 
-static void judge_row(struct pmb_gate *g, json_t *aa, size_t i)
+static void judge_row(struct pmb_gate *g, size_t i)
 {
 	const struct pmb_cmp_row *r = &g->c.rows[i];
 	struct pmb_gate_row *gr = &g->rows[i];
+	enum pmb_series_verdict v;
 	struct pmb_target t;
-	char rt[256];
+	char rt[256], noise[96] = "";
+	double sigma;
 
 	target_of(r->cc, r->method, &t);
 	gr->rule = pmb_policy_slowdown(&g->pol, &t);
 	gr->limit = !gr->rule || gr->rule->noise ? 1 + g->thr / 100 : gr->rule->max_ratio;
-	gr->floor_pct = aa ? floor_of(aa, r) : NAN;
-	gr->eff = gr->limit;
-	if (isfinite(gr->floor_pct) && 1 + gr->floor_pct / 100 > gr->limit) {
-		gr->eff = 1 + gr->floor_pct / 100;
-		gr->raised = 1;
-		g->nraised++;
-	}
+	gr->noise_pct = NAN;
 	rule_text(g, gr->rule, rt, sizeof(rt));
-	if (r->verdict == PMB_V_FEW || isnan(r->lo)) {
+	if (r->verdict == PMB_SV_FEW || isnan(r->lo)) {
 		gr->st = PMB_ST_SKIP;
-		snprintf(gr->msg, sizeof(gr->msg), "too few samples (%zu BASE, %zu CAND; need %d)",
-			 r->nb, r->nc, PMB_MIN_SAMPLES);
-	} else if (r->lo > gr->eff) {
+		msgf(gr->msg, sizeof(gr->msg), "too few samples (%zu BASE, %zu CAND; need %d)",
+		     r->nb, r->nc, PMB_MIN_SAMPLES);
+		g->n_st[gr->st]++;
+		return;
+	}
+	gr->lo = r->lo;
+	gr->hi = r->hi;
+	sigma = g->floor_dir ? method_sigma(g, r->method) : NAN;
+	if (isfinite(sigma)) {
+		double w = Z95 * sigma * g->noise_scale;
+
+		gr->noise_pct = 100 * (exp(w) - 1);
+		gr->lo = fmin(gr->lo, r->ratio * exp(-w));
+		gr->hi = fmax(gr->hi, r->ratio * exp(w));
+		msgf(noise, sizeof(noise), ", widened by the A/A noise of %s to %.3f-%.3f", r->method,
+		     gr->lo, gr->hi);
+	}
+	v = pmb_judge_interval(gr->lo, gr->hi, r->half, r->nhalves, NAN, gr->limit);
+	if (v == PMB_SV_REGRESSION && g->busy && !g->deterministic) {
+		gr->st = PMB_ST_INCONCLUSIVE;
+		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) above the limit %.3f (%s), "
+		     "but measured in wall time on a busy host (%s): run it again on a quiet host, "
+		     "or under icount", r->ratio, r->lo, r->hi, noise, gr->limit, rt, g->busy_why);
+	} else if (v == PMB_SV_REGRESSION) {
 		gr->st = PMB_ST_FAIL;
-		snprintf(gr->msg, sizeof(gr->msg),
-			 "regression: ratio %.3f (95%% CI %.3f-%.3f) above the limit %.3f (%s%s)",
-			 r->ratio, r->lo, r->hi, gr->eff, rt,
-			 gr->raised ? "; raised to the noise floor" : "");
-	} else {
+		msgf(gr->msg, sizeof(gr->msg), "regression: ratio %.3f (95%% CI %.3f-%.3f%s) above the "
+		     "limit %.3f (%s)", r->ratio, r->lo, r->hi, noise, gr->limit, rt);
+	} else if (v == PMB_SV_NOCHANGE) {
 		gr->st = PMB_ST_PASS;
-		snprintf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f) within the "
-			 "limit %.3f (%s%s)", r->ratio, r->lo, r->hi, gr->eff, rt,
-			 gr->raised ? "; raised to the noise floor" : "");
+		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) within the limit %.3f (%s)",
+		     r->ratio, r->lo, r->hi, noise, gr->limit, rt);
+	} else {
+		gr->st = PMB_ST_INCONCLUSIVE;
+		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) %s the limit %.3f (%s): "
+		     "more rounds or series, icount, or a quieter host would resolve it", r->ratio, r->lo,
+		     r->hi, noise, gr->lo > gr->limit ? "is above, but not in every ABBA half,"
+		     : "straddles", gr->limit, rt);
 	}
 	g->n_st[gr->st]++;
 }
@@ -180,12 +245,17 @@ static size_t add(char *buf, size_t len, size_t used, const char *s)
 	return used;
 }
 
+static bool unjudgeable(enum pmb_case_verdict v)
+{
+	return pmb_case_verdict_skipped(v) || v == PMB_V_ERROR;
+}
+
 static void judge_corr(struct pmb_gate *g, size_t i)
 {
 	const struct pmb_corr_row *r = &g->c.corr[i];
 	const struct pmb_rcase *b = r->bc, *k = r->cc;
 	struct pmb_gate_corr *gc = &g->corr[i];
-	char need[96], why[900] = "", tmp[300];
+	char need[96], why[900] = "", tmp[300], reason[300];
 	size_t used = 0;
 	struct pmb_target t;
 
@@ -193,38 +263,37 @@ static void judge_corr(struct pmb_gate *g, size_t i)
 	gc->rule = pmb_policy_correctness(&g->pol, &t);
 	gc->flags = gc->rule ? gc->rule->corr : 0;
 	pmb_corr_name(gc->flags, need, sizeof(need));
-	if (gc->flags && (!strcmp(k->verdict, "skip") || !strcmp(k->verdict, "oom") ||
-			  !strcmp(k->verdict, "error"))) {
+	pmb_text_clean(*k->reason ? k->reason : "no reason given", reason, sizeof(reason));
+	if (gc->flags && unjudgeable(k->verdict)) {
 		gc->st = PMB_ST_SKIP;
-		snprintf(gc->msg, sizeof(gc->msg), "CAND verdict is %s (%s): cannot check %s",
-			 k->verdict, *k->reason ? k->reason : "no reason given", need);
+		msgf(gc->msg, sizeof(gc->msg), "CAND verdict is %s (%s): cannot check %s",
+		     pmb_case_verdict_names[k->verdict], reason, need);
 		g->nc_st[gc->st]++;
 		return;
 	}
-	if ((gc->flags & PMB_CORR_CORRECT) && strcmp(k->verdict, "correct")) {
-		snprintf(tmp, sizeof(tmp), "CAND verdict is %s (%s)", k->verdict,
-			 *k->reason ? k->reason : "no reason given");
+	if ((gc->flags & PMB_CORR_CORRECT) && k->verdict != PMB_V_CORRECT) {
+		msgf(tmp, sizeof(tmp), "CAND verdict is %s (%s)", pmb_case_verdict_names[k->verdict], reason);
 		used = add(why, sizeof(why), used, tmp);
 	}
 	if ((gc->flags & PMB_CORR_NO_WORSE) &&
 	    (pmb_case_misreported(k) > pmb_case_misreported(b) ||
 	     k->swap_bad_type + k->swap_bad_offset + k->swap_dup + k->content_bad >
 	     b->swap_bad_type + b->swap_bad_offset + b->swap_dup + b->content_bad)) {
-		snprintf(tmp, sizeof(tmp), "worse than BASE: %lld misreported pages against %lld",
-			 pmb_case_misreported(k), pmb_case_misreported(b));
+		msgf(tmp, sizeof(tmp), "worse than BASE: %lld misreported pages against %lld",
+		     pmb_case_misreported(k), pmb_case_misreported(b));
 		used = add(why, sizeof(why), used, tmp);
 	}
 	if ((gc->flags & PMB_CORR_SWAPPED_REPORTED) && !swapped_reported(k)) {
-		snprintf(tmp, sizeof(tmp), "of %lld swapped pages %lld are reported as swapped "
-			 "(%lld as none, %lld as present)", k->true_n[2], k->cm[2][2],
-			 k->cm[2][0], k->cm[2][1]);
+		msgf(tmp, sizeof(tmp), "of %lld swapped pages %lld are reported as swapped "
+		     "(%lld as none, %lld as present)", k->true_n[2], k->cm[2][2],
+		     k->cm[2][0], k->cm[2][1]);
 		used = add(why, sizeof(why), used, tmp);
 		if (k->swap_bad_type + k->swap_bad_offset + k->swap_dup + k->content_bad +
 		    k->content_unchecked) {
-			snprintf(tmp, sizeof(tmp), "swap entries: %lld bad type, %lld bad offset, "
-				 "%lld duplicate, %lld holding the wrong page, %lld unchecked",
-				 k->swap_bad_type, k->swap_bad_offset, k->swap_dup, k->content_bad,
-				 k->content_unchecked);
+			msgf(tmp, sizeof(tmp), "swap entries: %lld bad type, %lld bad offset, "
+			     "%lld duplicate, %lld holding the wrong page, %lld unchecked",
+			     k->swap_bad_type, k->swap_bad_offset, k->swap_dup, k->content_bad,
+			     k->content_unchecked);
 			used = add(why, sizeof(why), used, tmp);
 		}
 	}
@@ -233,7 +302,8 @@ static void judge_corr(struct pmb_gate *g, size_t i)
 		msgf(gc->msg, sizeof(gc->msg), "requires %s (%s line %u): %s", need,
 		     g->policy_name, gc->rule ? gc->rule->line : 0, why);
 	else
-		snprintf(gc->msg, sizeof(gc->msg), "%s: ok (CAND verdict %s)", need, k->verdict);
+		msgf(gc->msg, sizeof(gc->msg), "%s: ok (CAND verdict %s)", need,
+		     pmb_case_verdict_names[k->verdict]);
 	g->nc_st[gc->st]++;
 }
 
@@ -250,28 +320,23 @@ static void judge_cand_only(struct pmb_gate *g)
 		const struct pmb_rcase *k = &g->c.cand.cases[j];
 		const struct pmb_rule *rule;
 		struct pmb_target t;
-		bool matched = false, bad = false;
 
-		for (size_t i = 0; i < g->c.ncorr && !matched; i++)
-			matched = g->c.corr[i].cc == k;
-		if (matched)
+		if (pmb_run_find_case(&g->c.base, k->id) >= 0 &&
+		    !strcmp(g->c.base.cases[pmb_run_find_case(&g->c.base, k->id)].kind, k->kind))
 			continue;
 		g->cand_only++;
-		if (!strcmp(k->verdict, "skip") || !strcmp(k->verdict, "oom") || !strcmp(k->verdict, "error"))
+		if (unjudgeable(k->verdict))
 			continue;
 		target_of(k, NULL, &t);
 		rule = pmb_policy_correctness(&g->pol, &t);
-		if (!rule)
-			continue;
-		bad = ((rule->corr & PMB_CORR_CORRECT) && strcmp(k->verdict, "correct")) ||
-		      ((rule->corr & PMB_CORR_SWAPPED_REPORTED) && !swapped_reported(k));
-		if (!bad)
+		if (!rule || !(((rule->corr & PMB_CORR_CORRECT) && k->verdict != PMB_V_CORRECT) ||
+			       ((rule->corr & PMB_CORR_SWAPPED_REPORTED) && !swapped_reported(k))))
 			continue;
 		g->cand_only_fail++;
 		if (used < sizeof(g->cand_only_msg))
 			used += (size_t)snprintf(g->cand_only_msg + used, sizeof(g->cand_only_msg) - used,
 						 "%s%s (verdict %s, %s line %u)", used ? "; " : "", k->id,
-						 k->verdict, g->policy_name, rule->line);
+						 pmb_case_verdict_names[k->verdict], g->policy_name, rule->line);
 	}
 }
 
@@ -279,51 +344,71 @@ static void decide(struct pmb_gate *g)
 {
 	if (g->nc_st[PMB_ST_FAIL] || g->cand_only_fail) {
 		g->exit_code = PMB_EXIT_INCORRECT;
-		snprintf(g->why, sizeof(g->why), "incorrect kernel behaviour: %zu case(s) fail "
-			 "their correctness requirement", g->nc_st[PMB_ST_FAIL] + g->cand_only_fail);
+		msgf(g->why, sizeof(g->why), "incorrect kernel behaviour: %zu case(s) fail "
+		     "their correctness requirement", g->nc_st[PMB_ST_FAIL] + g->cand_only_fail);
 	} else if (g->n_st[PMB_ST_FAIL]) {
 		g->exit_code = PMB_EXIT_REGRESSION;
-		snprintf(g->why, sizeof(g->why), "performance regression in %zu series",
-			 g->n_st[PMB_ST_FAIL]);
+		msgf(g->why, sizeof(g->why), "performance regression in %zu series",
+		     g->n_st[PMB_ST_FAIL]);
 	} else if (!g->c.nrows) {
 		g->exit_code = PMB_EXIT_SKIP;
-		snprintf(g->why, sizeof(g->why), "cannot judge performance: no timing series in "
-			 "common (BASE has %zu, CAND %zu; same case, method, batch and qd needed)",
-			 g->c.base.nseries, g->c.cand.nseries);
+		msgf(g->why, sizeof(g->why), "cannot judge performance: no timing series in "
+		     "common (BASE has %zu, CAND %zu; same case, method, batch and qd needed)",
+		     g->c.base.nseries, g->c.cand.nseries);
+	} else if (g->n_st[PMB_ST_INCONCLUSIVE]) {
+		g->exit_code = PMB_EXIT_INCONCLUSIVE;
+		msgf(g->why, sizeof(g->why), "inconclusive: %zu series cannot be told from their "
+		     "limits at this noise (%zu pass); more rounds or series, --mode icount, or a "
+		     "quieter host would resolve them", g->n_st[PMB_ST_INCONCLUSIVE],
+		     g->n_st[PMB_ST_PASS]);
 	} else if (!g->n_st[PMB_ST_PASS]) {
 		g->exit_code = PMB_EXIT_SKIP;
-		snprintf(g->why, sizeof(g->why), "cannot judge performance: every series has too "
-			 "few samples (need %d a side)", PMB_MIN_SAMPLES);
+		msgf(g->why, sizeof(g->why), "cannot judge performance: every series has too "
+		     "few samples (need %d a side)", PMB_MIN_SAMPLES);
 	} else {
 		g->exit_code = PMB_EXIT_PASS;
-		snprintf(g->why, sizeof(g->why), "pass: %zu series within their limits, %zu "
-			 "case(s) meet their correctness requirement", g->n_st[PMB_ST_PASS],
-			 g->nc_st[PMB_ST_PASS]);
+		msgf(g->why, sizeof(g->why), "pass: %zu series within their limits, %zu "
+		     "case(s) meet their correctness requirement", g->n_st[PMB_ST_PASS],
+		     g->nc_st[PMB_ST_PASS]);
+	}
+}
+
+static void timing_environment(struct pmb_gate *g)
+{
+	const struct pmb_run *rs[2] = { &g->c.base, &g->c.cand };
+	size_t used = 0;
+
+	g->deterministic = !strcmp(g->c.base.environment, "qemu-icount") &&
+			   !strcmp(g->c.cand.environment, "qemu-icount");
+	for (int k = 0; k < 2; k++) {
+		if (!rs[k]->busy)
+			continue;
+		g->busy = true;
+		if (used < sizeof(g->busy_why))
+			used += (size_t)snprintf(g->busy_why + used, sizeof(g->busy_why) - used, "%s%s: %s",
+						 used ? "; " : "", k ? "CAND" : "BASE", rs[k]->busy_why);
 	}
 }
 
 static int gate_judge(struct pmb_gate *g)
 {
-	json_t *aa = NULL;
-	size_t i;
-
 	if (g->floor_dir) {
-		aa = load_floor(g->floor_dir);
-		if (!aa)
-			return -EINVAL;
+		int err = load_floor(g);
+
+		if (err)
+			return err;
 	}
+	g->noise_scale = noise_scale(&g->c);
+	timing_environment(g);
 	g->rows = calloc(g->c.nrows + 1, sizeof(*g->rows));
 	g->corr = calloc(g->c.ncorr + 1, sizeof(*g->corr));
-	if (!g->rows || !g->corr) {
-		json_decref(aa);
+	if (!g->rows || !g->corr)
 		return pmb_err(-ENOMEM, "gate");
-	}
-	for (i = 0; i < g->c.nrows; i++)
-		judge_row(g, aa, i);
-	for (i = 0; i < g->c.ncorr; i++)
+	for (size_t i = 0; i < g->c.nrows; i++)
+		judge_row(g, i);
+	for (size_t i = 0; i < g->c.ncorr; i++)
 		judge_corr(g, i);
 	judge_cand_only(g);
-	json_decref(aa);
 	decide(g);
 	return 0;
 }
@@ -332,41 +417,40 @@ static int gate_judge(struct pmb_gate *g)
 
 static void print_verdict(const struct pmb_gate *g, FILE *f, const char *pre)
 {
-	size_t i;
-
 	fprintf(f, "%sPolicy: %s; threshold %g%%", pre, g->policy_name, g->thr);
 	if (g->floor_dir)
-		fprintf(f, "; noise floor from %s (raised the limit of %zu series)",
-			g->floor_dir, g->nraised);
+		fprintf(f, "; A/A noise pooled per method from %s", g->floor_dir);
+	fprintf(f, "\n%sTiming: %s", pre, g->deterministic ? "icount (deterministic: instructions)" :
+		!strcmp(g->c.cand.environment, "qemu-tcg") ? "TCG wall time (on request; noisy)" :
+		!strcmp(g->c.cand.environment, "qemu-kvm") ? "KVM wall time" : "host wall time");
+	if (g->busy)
+		fprintf(f, "; the host was busy (%s): no regression is claimed from it", g->busy_why);
 	fprintf(f, "\n%sCorrectness: %zu pass, %zu fail, %zu skip\n", pre, g->nc_st[PMB_ST_PASS],
 		g->nc_st[PMB_ST_FAIL], g->nc_st[PMB_ST_SKIP]);
-	for (i = 0; i < g->c.ncorr; i++)
+	for (size_t i = 0; i < g->c.ncorr; i++)
 		if (g->corr[i].st != PMB_ST_PASS)
-			fprintf(f, "%s  %s %s: %s\n", pre, st_name[g->corr[i].st],
+			fprintf(f, "%s  %s %s: %s\n", pre, pmb_status_names[g->corr[i].st],
 				g->c.corr[i].cc->id, g->corr[i].msg);
 	if (g->cand_only)
 		fprintf(f, "%s  %zu case(s) only in CAND, judged without BASE: %zu fail%s%s\n", pre,
 			g->cand_only, g->cand_only_fail, g->cand_only_fail ? ": " : "", g->cand_only_msg);
-	fprintf(f, "%sPerformance: %zu pass, %zu fail, %zu skip\n", pre, g->n_st[PMB_ST_PASS],
-		g->n_st[PMB_ST_FAIL], g->n_st[PMB_ST_SKIP]);
-	for (i = 0; i < g->c.nrows; i++) {
-		char name[256];
+	fprintf(f, "%sPerformance: %zu pass, %zu fail, %zu inconclusive, %zu skip\n", pre,
+		g->n_st[PMB_ST_PASS], g->n_st[PMB_ST_FAIL], g->n_st[PMB_ST_INCONCLUSIVE],
+		g->n_st[PMB_ST_SKIP]);
+	for (size_t i = 0; i < g->c.nrows; i++) {
+		char name[512];
 
+		if (g->rows[i].st != PMB_ST_FAIL && g->rows[i].st != PMB_ST_INCONCLUSIVE)
+			continue;
 		pmb_row_name(&g->c.rows[i], name, sizeof(name));
-		if (g->rows[i].st == PMB_ST_FAIL)
-			fprintf(f, "%s  FAIL %s: %s\n", pre, name, g->rows[i].msg);
-		if (g->rows[i].raised)
-			fprintf(f, "%s  NOTE %s: the policy asks for %.1f%%, below the measured "
-				   "noise floor %.1f%%: the floor is used\n", pre, name,
-				100 * (g->rows[i].limit - 1), g->rows[i].floor_pct);
+		fprintf(f, "%s  %s %s: %s\n", pre, pmb_status_names[g->rows[i].st], name, g->rows[i].msg);
 	}
 	fprintf(f, "%sVERDICT: %s (exit %d)\n", pre, g->why, g->exit_code);
 }
 
 static int write_report(const struct pmb_gate *g, const char *dir)
 {
-	FILE *f = pmb_open_out(dir, "report.md");
-	size_t i;
+	FILE *f = pmb_out_create(dir, "report.md");
 
 	if (!f)
 		return -EIO;
@@ -380,290 +464,106 @@ static int write_report(const struct pmb_gate *g, const char *dir)
 	fprintf(f, "\n## Timing (CAND/BASE)\n\n");
 	pmb_compare_print_table(&g->c, f, "    ");
 	fprintf(f, "\n## Per series: limit applied\n\n");
-	for (i = 0; i < g->c.nrows; i++) {
-		char name[256];
+	for (size_t i = 0; i < g->c.nrows; i++) {
+		char name[512];
 
 		pmb_row_name(&g->c.rows[i], name, sizeof(name));
-		fprintf(f, "- %s %s: %s\n", st_name[g->rows[i].st], name, g->rows[i].msg);
+		fprintf(f, "- %s %s: %s\n", pmb_status_names[g->rows[i].st], name, g->rows[i].msg);
 	}
-	fprintf(f, "\nThe exit codes: 0 pass, 1 performance regression, 2 incorrect kernel "
-		   "behaviour (wins over 1),\n64 usage or bad input, 77 cannot run (see "
-		   "docs/gate.md).\n");
-	return pmb_close_out(f, dir, "report.md");
+	fprintf(f, "\n");
+	pmb_compare_print_method(&g->c, f);
+	fprintf(f, "\nThe gate judges each series' interval against its limit: pass when it lies "
+		   "within,\nregression when it lies above in every ABBA half, inconclusive otherwise "
+		   "(or when the\nhost was busy and time is wall time). Exit codes: 0 pass, 1 "
+		   "performance regression,\n2 incorrect kernel behaviour (wins over the others), 4 "
+		   "inconclusive, 64 usage or bad\ninput, 77 cannot run (see docs/gate.md).\n");
+	return pmb_out_close(f, dir, "report.md");
 }
 
-/* ---- JUnit XML ---- */
+/* ---- the CI report the sinks write ---- */
 
-static void xml_text(FILE *f, const char *s)
+static int build_report(const struct pmb_gate *g, struct pmb_report *rep, char (*sfx)[128],
+			char (*label)[512])
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		default:
-			/* XML 1.0 allows no control characters but tab and newline. */
-			if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
-				fputc('?', f);
-			else
-				fputc(*s, f);
-		}
-	}
-}
+	struct pmb_suite *corr = &rep->suite[0], *perf = &rep->suite[1];
 
-static void junit_case(FILE *f, const char *cls, const char *name, enum pmb_status st,
-		       const char *type, const char *msg)
-{
-	fputs("    <testcase classname=\"", f);
-	xml_text(f, cls);
-	fputs("\" name=\"", f);
-	xml_text(f, name);
-	fputs("\" time=\"0\"", f);
-	if (st == PMB_ST_PASS) {
-		fputs(">\n      <system-out>", f);
-		xml_text(f, msg);
-		fputs("</system-out>\n    </testcase>\n", f);
-		return;
-	}
-	fprintf(f, ">\n      <%s", st == PMB_ST_FAIL ? "failure" : "skipped");
-	if (st == PMB_ST_FAIL)
-		fprintf(f, " type=\"%s\"", type);
-	fputs(" message=\"", f);
-	xml_text(f, msg);
-	fputs("\"/>\n    </testcase>\n", f);
-}
-
-int pmb_gate_write_junit(const struct pmb_gate *g, const char *dir)
-{
-	FILE *f = pmb_open_out(dir, "junit.xml");
-	size_t i;
-
-	if (!f)
-		return -EIO;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<testsuites name=\"pagemap-bench gate\" tests=\"%zu\" failures=\"%zu\" "
-		   "skipped=\"%zu\">\n", g->c.nrows + g->c.ncorr,
-		g->n_st[PMB_ST_FAIL] + g->nc_st[PMB_ST_FAIL],
-		g->n_st[PMB_ST_SKIP] + g->nc_st[PMB_ST_SKIP]);
-	fprintf(f, "  <testsuite name=\"correctness\" tests=\"%zu\" failures=\"%zu\" "
-		   "skipped=\"%zu\" errors=\"0\">\n", g->c.ncorr, g->nc_st[PMB_ST_FAIL],
-		g->nc_st[PMB_ST_SKIP]);
-	for (i = 0; i < g->c.ncorr; i++)
-		junit_case(f, "pagemap-bench.correctness", g->c.corr[i].cc->id, g->corr[i].st,
-			   "incorrect", g->corr[i].msg);
-	fprintf(f, "  </testsuite>\n  <testsuite name=\"performance\" tests=\"%zu\" "
-		   "failures=\"%zu\" skipped=\"%zu\" errors=\"0\">\n", g->c.nrows,
-		g->n_st[PMB_ST_FAIL], g->n_st[PMB_ST_SKIP]);
-	for (i = 0; i < g->c.nrows; i++) {
-		char name[256];
-
-		pmb_row_name(&g->c.rows[i], name, sizeof(name));
-		junit_case(f, "pagemap-bench.performance", name, g->rows[i].st, "regression",
-			   g->rows[i].msg);
-	}
-	fprintf(f, "  </testsuite>\n</testsuites>\n");
-	return pmb_close_out(f, dir, "junit.xml");
-}
-
-/* ---- KTAP ---- */
-
-/* A KTAP description: no '#' and no newline. */
-static void ktap_text(FILE *f, const char *s)
-{
-	for (; *s; s++)
-		fputc(*s == '#' || *s == '\n' ? ' ' : *s, f);
-}
-
-static void ktap_line(FILE *f, size_t n, const char *name, enum pmb_status st, const char *msg)
-{
-	fprintf(f, "    %s %zu %s", st == PMB_ST_FAIL ? "not ok" : "ok", n, name);
-	if (st == PMB_ST_SKIP) {
-		fputs(" # SKIP ", f);
-		ktap_text(f, msg);
-	}
-	fputc('\n', f);
-	if (st == PMB_ST_FAIL) {
-		fputs("    # ", f);
-		ktap_text(f, msg);
-		fputc('\n', f);
-	}
-}
-
-int pmb_gate_write_ktap(const struct pmb_gate *g, const char *dir)
-{
-	FILE *f = pmb_open_out(dir, "gate.ktap");
-	char name[256];
-	size_t i;
-
-	if (!f)
-		return -EIO;
-	fprintf(f, "KTAP version 1\n1..2\n");
-	fprintf(f, "    KTAP version 1\n    # Subtest: correctness\n    1..%zu\n", g->c.ncorr);
-	for (i = 0; i < g->c.ncorr; i++) {
-		pmb_ci_name(g->c.corr[i].cc->id, "correctness", name, sizeof(name));
-		ktap_line(f, i + 1, name, g->corr[i].st, g->corr[i].msg);
-	}
-	fprintf(f, "%s 1 correctness\n", g->nc_st[PMB_ST_FAIL] ? "not ok" : "ok");
-	fprintf(f, "    KTAP version 1\n    # Subtest: performance\n    1..%zu\n", g->c.nrows);
-	for (i = 0; i < g->c.nrows; i++) {
-		row_ci_name(&g->c.rows[i], name, sizeof(name));
-		ktap_line(f, i + 1, name, g->rows[i].st, g->rows[i].msg);
-	}
-	fprintf(f, "%s 2 performance", g->n_st[PMB_ST_FAIL] ? "not ok" : "ok");
-	if (!g->n_st[PMB_ST_FAIL] && !g->n_st[PMB_ST_PASS])
-		fprintf(f, " # SKIP no series could be judged");
-	fprintf(f, "\n# gate: %s (exit %d)\n", g->why, g->exit_code);
-	return pmb_close_out(f, dir, "gate.ktap");
-}
-
-/* ---- KCIDB v5 ---- */
-
-static json_t *kcidb_test(const char *id, const char *path, const char *status,
-			  const char *build_id, double value, const char *unit,
-			  const char *comment, json_t *misc)
-{
-	json_t *t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", id,
-			      "origin", "pmbench", "build_id", build_id, "path", path,
-			      "status", status, "comment", comment, "misc", misc);
-
-	if (t && isfinite(value))
-		json_object_set_new(t, "number", json_pack("{s:f, s:s}", "value", value,
-							   "unit", unit));
-	return t;
-}
-
-static void kcidb_path(const char *kind_elem, const char *name, char *buf, size_t len)
-{
-	size_t i, start;
-
-	start = (size_t)snprintf(buf, len, "pagemap_bench.%s.", kind_elem);
-	snprintf(buf + (start < len ? start : len - 1), len - (start < len ? start : len - 1),
-		 "%s", name);
-	/* Path elements are dot-separated: a dot inside a name becomes '_'. */
-	for (i = start; i < len && buf[i]; i++)
-		if (buf[i] == '.' || buf[i] == ':')
-			buf[i] = buf[i] == ':' ? '.' : '_';
-}
-
-static int kcidb_tests(const struct pmb_gate *g, const char *bid, json_t *tests)
-{
-	char id[512], path[512], name[256];
-	int err = 0;
-	size_t i;
-
-	for (i = 0; i < g->c.ncorr; i++) {
+	memset(rep, 0, sizeof(*rep));
+	rep->title = "pagemap-bench gate";
+	rep->run_id = g->c.cand.run_id;
+	rep->krelease = g->c.cand.krelease;
+	rep->kversion = g->c.cand.kversion;
+	rep->verdict = g->why;
+	rep->exit_code = g->exit_code;
+	rep->nsuites = 2;
+	corr->name = "correctness";
+	corr->failure = "incorrect";
+	perf->name = "performance";
+	perf->failure = "regression";
+	corr->items = calloc(g->c.ncorr + 1, sizeof(struct pmb_item));
+	perf->items = calloc(g->c.nrows + 1, sizeof(struct pmb_item));
+	if (!corr->items || !perf->items)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->c.ncorr; i++) {
 		const struct pmb_rcase *k = g->c.corr[i].cc;
+		struct pmb_item *it = &corr->items[corr->n++];
 
-		snprintf(id, sizeof(id), "pmbench:%s:correctness:%s", g->c.cand.run_id, k->id);
-		kcidb_path("correctness", k->id, path, sizeof(path));
-		err |= json_array_append_new(tests, kcidb_test(id, path, st_name[g->corr[i].st],
-			bid, (double)pmb_case_misreported(k), "pages", g->corr[i].msg,
-			json_pack("{s:s, s:s}", "verdict_base", g->c.corr[i].bc->verdict,
-				  "verdict_cand", k->verdict)));
+		it->id = it->label = k->id;
+		it->suffix = "correctness";
+		it->st = g->corr[i].st;
+		it->msg = g->corr[i].msg;
+		it->m = (struct pmb_measure){ (double)pmb_case_misreported(k), "pages" };
+		it->kv[it->nkv++] = (struct pmb_kv){ "verdict_base", 0, pmb_case_verdict_names[g->c.corr[i].bc->verdict] };
+		it->kv[it->nkv++] = (struct pmb_kv){ "verdict_cand", 0, pmb_case_verdict_names[k->verdict] };
 	}
-	for (i = 0; i < g->c.nrows; i++) {
+	for (size_t i = 0; i < g->c.nrows; i++) {
 		const struct pmb_cmp_row *r = &g->c.rows[i];
+		struct pmb_item *it = &perf->items[perf->n++];
 
-		pmb_row_name(r, name, sizeof(name));
-		snprintf(id, sizeof(id), "pmbench:%s:perf:%s", g->c.cand.run_id, name);
-		kcidb_path("perf", name, path, sizeof(path));
-		err |= json_array_append_new(tests, kcidb_test(id, path, st_name[g->rows[i].st],
-			bid, r->ratio, "ratio", g->rows[i].msg,
-			json_pack("{s:o, s:o, s:o, s:f, s:s}", "ci_lo", isfinite(r->lo) ?
-				  json_real(r->lo) : json_null(), "ci_hi", isfinite(r->hi) ?
-				  json_real(r->hi) : json_null(), "p_mann_whitney", isfinite(r->p) ?
-				  json_real(r->p) : json_null(), "limit_ratio", g->rows[i].eff,
-				  "verdict", pmb_verdict_token(r->verdict))));
-		/* The measurement itself: no verdict of its own, so DONE. */
-		snprintf(id + strlen(id), sizeof(id) - strlen(id), ":ns_per_entry");
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), ".ns_per_entry");
-		err |= json_array_append_new(tests, kcidb_test(id, path, "DONE", bid, r->med_c,
-			"ns", "median ns per entry on CAND", json_pack("{s:o}",
-			"median_base_ns_per_entry", isfinite(r->med_b) ? json_real(r->med_b) :
-			json_null())));
+		pmb_row_suffix(r, sfx[i], sizeof(sfx[i]));
+		pmb_row_name(r, label[i], sizeof(label[i]));
+		it->id = r->bc->id;
+		it->suffix = sfx[i];
+		it->label = label[i];
+		it->st = g->rows[i].st;
+		it->msg = g->rows[i].msg;
+		it->m = (struct pmb_measure){ r->ratio, "ratio" };
+		it->child = (struct pmb_measure){ r->med_c, "ns_per_entry" };
+		it->kv[it->nkv++] = (struct pmb_kv){ "ci_lo", r->lo, NULL };
+		it->kv[it->nkv++] = (struct pmb_kv){ "ci_hi", r->hi, NULL };
+		it->kv[it->nkv++] = (struct pmb_kv){ "p_mann_whitney", r->p, NULL };
+		it->kv[it->nkv++] = (struct pmb_kv){ "limit_ratio", g->rows[i].limit, NULL };
+		it->kv[it->nkv++] = (struct pmb_kv){ "noise_pct", g->rows[i].noise_pct, NULL };
+		it->kv[it->nkv++] = (struct pmb_kv){ "verdict", 0, pmb_sv_token[r->verdict] };
 	}
-	return err ? -ENOMEM : 0;
+	pmb_report_count(rep);
+	return 0;
 }
 
-int pmb_gate_write_kcidb(const struct pmb_gate *g, const char *dir)
+static int gate_write(struct pmb_gate *g, const char *outdir)
 {
-	char bid[300], cid[300], path[4300];
-	json_t *root, *tests = json_array();
-	int err;
+	char (*sfx)[128] = calloc(g->c.nrows + 1, sizeof(*sfx));
+	char (*label)[512] = calloc(g->c.nrows + 1, sizeof(*label));
+	struct pmb_report rep = { 0 };
+	int err = sfx && label ? 0 : -ENOMEM;
 
-	snprintf(cid, sizeof(cid), "pmbench:%s", g->c.cand.krelease[0] ?
-		 g->c.cand.krelease : "unknown");
-	snprintf(bid, sizeof(bid), "pmbench:%s", g->c.cand.run_id);
-	err = tests ? kcidb_tests(g, bid, tests) : -ENOMEM;
-	root = json_pack("{s:{s:i, s:i}, s:[{s:s, s:s, s:{s:s}}], "
-			 "s:[{s:s, s:s, s:s, s:s, s:b}], s:o}",
-			 "version", "major", 5, "minor", 3,
-			 "checkouts", "id", cid, "origin", "pmbench", "misc", "kernel_version",
-			 g->c.cand.kversion,
-			 "builds", "id", bid, "checkout_id", cid, "origin", "pmbench",
-			 "comment", g->why, "valid", 1,
-			 "tests", tests);
-	if (!root || err) {
-		json_decref(root);
-		return pmb_err(-ENOMEM, "kcidb.json");
-	}
-	snprintf(path, sizeof(path), "%s/kcidb.json", dir);
-	err = json_dump_file(root, path, JSON_INDENT(1)) ? pmb_err(-EIO, "writing %s", path) : 0;
-	json_decref(root);
+	if (!err)
+		err = pmb_compare_write_tsv(&g->c, outdir);
+	if (!err)
+		err = pmb_compare_write_json(&g->c, outdir);
+	if (!err)
+		err = write_report(g, outdir);
+	if (!err)
+		err = build_report(g, &rep, sfx, label);
+	if (!err)
+		err = pmb_sinks_write(outdir, &rep);
+	free(rep.suite[0].items);
+	free(rep.suite[1].items);
+	free(sfx);
+	free(label);
 	return err;
 }
 
-/* ---- LAVA ---- */
-
-int pmb_gate_write_lava(const struct pmb_gate *g, const char *dir)
-{
-	static const char *const res[] = { "pass", "fail", "skip" };
-	FILE *f = pmb_open_out(dir, "lava.txt");
-	char name[256];
-	size_t i;
-
-	if (!f)
-		return -EIO;
-	for (i = 0; i < g->c.ncorr; i++) {
-		pmb_ci_name(g->c.corr[i].cc->id, "correctness", name, sizeof(name));
-		fprintf(f, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s MEASUREMENT=%lld "
-			   "UNITS=pages>\n", name, res[g->corr[i].st],
-			pmb_case_misreported(g->c.corr[i].cc));
-	}
-	for (i = 0; i < g->c.nrows; i++) {
-		const struct pmb_cmp_row *r = &g->c.rows[i];
-
-		row_ci_name(r, name, sizeof(name));
-		if (isfinite(r->ratio))
-			fprintf(f, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s "
-				   "MEASUREMENT=%.5f UNITS=ratio>\n", name, res[g->rows[i].st],
-				r->ratio);
-		else
-			fprintf(f, "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s>\n", name,
-				res[g->rows[i].st]);
-	}
-	return pmb_close_out(f, dir, "lava.txt");
-}
-
 /* ---- the subcommand ---- */
-
-static void gate_usage(FILE *f)
-{
-	fprintf(f, "usage: pmbench gate BASE CAND [--threshold PCT] [--policy FILE]\n"
-		   "                    [--noise-floor AA_COMPARE_DIR] [--out DIR] [--seed S]\n"
-		   "       pmbench gate --print-default-policy\n"
-		   "  Compare CAND with BASE and judge it by a policy (default: built in, as\n"
-		   "  docs/policy-default.txt). Writes compare.tsv, compare.json, report.md,\n"
-		   "  junit.xml, gate.ktap, kcidb.json and lava.txt into a new directory\n"
-		   "  (default: next to BASE, gate-<base-id>-vs-<cand-id>).\n"
-		   "  --threshold PCT    'noise' threshold (default: the policy's, else 5%%)\n"
-		   "  --noise-floor DIR  an A/A compare directory: no limit goes below its spread\n"
-		   "exit: 0 pass, 1 performance regression, 2 incorrect kernel behaviour (wins),\n"
-		   "      3 harness error, 64 usage or bad input, 77 cannot run (a run not\n"
-		   "      complete, no timing series in common, too few samples everywhere)\n");
-}
 
 static int load_policy(struct pmb_gate *g, const char *file)
 {
@@ -681,27 +581,8 @@ static int load_policy(struct pmb_gate *g, const char *file)
 	g->policy_name = file;
 	ret = pmb_policy_load(file, &g->pol, err, sizeof(err));
 	if (ret)
-		pmb_err(0, "policy %s: %s", file, err);
+		pmb_err(0, "--policy %s: %s", file, err);
 	return ret;
-}
-
-static int gate_write(struct pmb_gate *g, const char *outdir)
-{
-	int err = pmb_compare_write_tsv(&g->c, outdir);
-
-	if (!err)
-		err = pmb_compare_write_json(&g->c, outdir);
-	if (!err)
-		err = write_report(g, outdir);
-	if (!err)
-		err = pmb_gate_write_junit(g, outdir);
-	if (!err)
-		err = pmb_gate_write_ktap(g, outdir);
-	if (!err)
-		err = pmb_gate_write_kcidb(g, outdir);
-	if (!err)
-		err = pmb_gate_write_lava(g, outdir);
-	return err;
 }
 
 static int gate_run(struct pmb_gate *g, const struct pmb_cmp_opts *o)
@@ -713,44 +594,76 @@ static int gate_run(struct pmb_gate *g, const struct pmb_cmp_opts *o)
 		return PMB_EXIT_USAGE;
 	g->thr = o->thr_set ? o->thr : g->pol.has_threshold ? g->pol.threshold_pct : o->thr;
 	g->floor_dir = o->floor;
-	err = pmb_compare_load(o->base, o->cand, g->thr, o->seed, &g->c);
+	err = pmb_compare_load(o->pos[0], o->pos[1], g->thr, o->seed, &g->c);
 	if (err)
 		return pmb_compare_exit(err);
-	if (gate_judge(g))
-		return PMB_EXIT_USAGE;
+	err = gate_judge(g);
+	if (err)
+		return pmb_bad_input(err) ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
 	if (o->out)
 		snprintf(want, sizeof(want), "%s", o->out);
 	else
 		pmb_default_outdir(&g->c, "gate", want, sizeof(want));
 	err = pmb_mkdir_new(want, outdir, sizeof(outdir));
-	if (!err)
-		err = gate_write(g, outdir);
 	if (err)
+		return pmb_bad_input(err) ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
+	if (gate_write(g, outdir)) {
+		pmb_out_remove(outdir);	/* nothing half-written stays behind */
 		return PMB_EXIT_ERROR;
+	}
 	pmb_compare_print_header(&g->c, stdout);
 	print_verdict(g, stdout, "");
 	printf("Wrote %s/{report.md,junit.xml,gate.ktap,kcidb.json,lava.txt,compare.*}\n", outdir);
 	return g->exit_code;
 }
 
+#define OFF(f) offsetof(struct pmb_cmp_opts, f)
+static const struct pmb_opt gate_opts[] = {
+	{ "threshold", 0, PMB_OPT_PCT, OFF(thr), "PCT", "the 'noise' threshold (default: the policy's, else 5%)" },
+	{ "policy", 0, PMB_OPT_STR, OFF(policy), "FILE", "gate policy (default: built in, docs/policy-default.txt)" },
+	{ "noise-floor", 0, PMB_OPT_STR, OFF(floor), "DIR",
+	  "an A/A compare directory: its spread, pooled per method, widens\nevery interval" },
+	{ "out", 0, PMB_OPT_STR, OFF(out), "DIR", "the new output directory (default: next to BASE,\n"
+	  "gate-<base-id>-vs-<cand-id>)" },
+	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "bootstrap seed (default 1)", .max = UINT64_MAX },
+	{ "print-default-policy", 0, PMB_OPT_FLAG, OFF(print_policy), NULL, "print the built-in policy and exit",
+	  .set = 1 },
+};
+#undef OFF
+
+static const struct pmb_opt_spec gate_spec = {
+	.prog = "pmbench gate", .args = "BASE CAND [options] | --print-default-policy",
+	.about = "Compare CAND with BASE and judge it by a policy. Writes compare.tsv,\n"
+		 "compare.json, report.md, junit.xml, gate.ktap, kcidb.json and lava.txt into a\n"
+		 "new directory.\n",
+	.opts = gate_opts, .nopts = sizeof(gate_opts) / sizeof(gate_opts[0]),
+	.max_pos = 2,
+	.more = "exit: 0 pass, 1 performance regression, 2 incorrect kernel behaviour (wins),\n"
+		"      3 harness error, 4 inconclusive (noise too large to resolve a limit),\n"
+		"      64 usage or bad input, 77 cannot run (a run not complete, no timing series\n"
+		"      in common, too few samples everywhere)\n",
+};
+
 int cmd_gate(int argc, char **argv)
 {
 	struct pmb_cmp_opts o = { .thr = PMB_DEFAULT_THRESHOLD_PCT, .seed = 1 };
 	struct pmb_gate g;
+	unsigned npos;
+	uint64_t seen;
 	int ret;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		gate_usage(stdout);
-		return PMB_EXIT_PASS;
-	}
-	if (pmb_parse_cmp_opts(argc, argv, 1, &o)) {
-		gate_usage(stderr);
-		return PMB_EXIT_USAGE;
-	}
+	ret = pmb_opt_parse(&gate_spec, argc, argv, &o, o.pos, &npos, &seen);
+	if (ret)
+		return ret == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
+	o.thr_set = seen & 1;
 	if (o.print_policy) {
+		if (npos)
+			return pmb_fail(PMB_EXIT_USAGE, "--print-default-policy takes no run directories");
 		fputs(pmb_policy_default_text, stdout);
 		return PMB_EXIT_PASS;
 	}
+	if (npos != 2)
+		return pmb_fail(PMB_EXIT_USAGE, "usage: pmbench gate BASE CAND [options] (see --help)");
 	memset(&g, 0, sizeof(g));
 	ret = gate_run(&g, &o);
 	free(g.rows);

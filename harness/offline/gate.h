@@ -1,20 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* pmbench gate: a comparison judged by a policy, with CI outputs. */
+/*
+ * pmbench gate: a comparison judged by a policy, with three performance
+ * outcomes (pass, regression, inconclusive), an exit code for CI and the CI
+ * outputs (harness/sinks/).  docs/gate.md describes the rules.
+ */
 #ifndef PMB_GATE_H
 #define PMB_GATE_H
 
 #include "compare.h"
 #include "policy.h"
+#include "harness/sinks/sink.h"
 
-enum pmb_status { PMB_ST_PASS, PMB_ST_FAIL, PMB_ST_SKIP };
+#define PMB_GATE_MAX_METHODS	32
+
+/* The A/A noise of one method, pooled over its series (--noise-floor). */
+struct pmb_noise {
+	char method[64];
+	double sigma;		/* robust spread of ln(ratio) over the A/A series */
+	size_t n;		/* series it was pooled from */
+};
 
 struct pmb_gate_row {
 	enum pmb_status st;
-	double limit, eff;	/* ratios: the policy's limit, and after the noise floor */
-	double floor_pct;	/* NAN: no floor for this series */
-	int raised;		/* the floor raised the limit */
+	double limit;		/* the policy's limit: the largest CAND/BASE ratio allowed */
+	double lo, hi;		/* the interval judged: the CI, widened by the pooled noise */
+	double noise_pct;	/* that widening, 95%, in %; NAN without a noise floor */
 	const struct pmb_rule *rule;
-	char msg[512];
+	char msg[640];
 };
 
 struct pmb_gate_corr {
@@ -29,22 +41,21 @@ struct pmb_gate {
 	struct pmb_policy pol;
 	const char *policy_name, *floor_dir;
 	double thr;
+	struct pmb_noise noise[PMB_GATE_MAX_METHODS];
+	size_t nnoise;
+	double noise_all;	/* pooled over every method, for a method with too few series */
+	double noise_scale;	/* the A/A pair's spread scaled to this comparison's merged boots */
+	bool deterministic;	/* both runs under icount: time is instructions */
+	bool busy;		/* a run's host was busy and its clock is wall time */
+	char busy_why[400];
 	struct pmb_gate_row *rows;	/* parallel to c.rows */
 	struct pmb_gate_corr *corr;	/* parallel to c.corr */
-	size_t n_st[3], nc_st[3], nraised;
+	size_t n_st[PMB_NR_STATUS], nc_st[PMB_NR_STATUS];
 	/* Cases only CAND has, judged on what needs no BASE (correct, swapped-reported). */
 	size_t cand_only, cand_only_fail;
 	char cand_only_msg[1024];
 	int exit_code;
-	char why[512];
+	char why[640];
 };
-
-/* A name usable in every CI format: [A-Za-z0-9._-]. */
-void pmb_ci_name(const char *case_id, const char *suffix, char *buf, size_t len);
-
-int pmb_gate_write_junit(const struct pmb_gate *g, const char *dir);
-int pmb_gate_write_ktap(const struct pmb_gate *g, const char *dir);
-int pmb_gate_write_kcidb(const struct pmb_gate *g, const char *dir);
-int pmb_gate_write_lava(const struct pmb_gate *g, const char *dir);
 
 #endif

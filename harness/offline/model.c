@@ -37,7 +37,6 @@
 enum weighting { W_OLS, W_RELATIVE, W_ROBUST };
 static const char *const weight_name[] = { "ols", "relative", "robust" };
 
-#define MERGE_STRIDE	1000		/* merge.c: source k's series n becomes k * 1000 + n */
 #define MAX_SOURCES	16
 
 static const char *const coef_name[PMB_NCOEF] = {
@@ -253,6 +252,7 @@ struct mrun {
 	size_t batch_fixed;		/* rows whose batch did not match reads */
 	struct pmb_tsv src[MAX_SOURCES];	/* a merged run's sources' cases.tsv */
 	int src_col[MAX_SOURCES];		/* their start_pmd_pos column, -1 if unusable */
+	long long stride;			/* merge.c: source k's series n became k * stride + n */
 	size_t nsrc, src_found;
 	int *src_start;			/* [source][case]: start, -1 unknown, -2 not looked up */
 	size_t src_fallback;		/* samples whose source start was not found */
@@ -311,13 +311,9 @@ static void case_mix(const struct pmb_rcase *c, double f[PMB_NCOEF])
 /* The case's start_pmd_pos, or -1 when cases.tsv does not know it. */
 static int case_start_known(const struct mrun *m, size_t cidx)
 {
-	long long v;
+	long long v = m->r.cases[cidx].start_pmd_pos;
 
-	if (m->start_col >= 0 &&
-	    !pmb_parse_ll(pmb_tsv_cell(&m->r.cases_tsv, cidx, m->start_col), &v) &&
-	    v >= 0 && v < PMB_PMD_PAGES)
-		return (int)v;
-	return -1;
+	return v >= 0 && v < PMB_PMD_PAGES ? (int)v : -1;
 }
 
 /* A source's start_pmd_pos of case cidx, -1 when unknown. */
@@ -332,10 +328,10 @@ static int source_start(struct mrun *m, size_t k, size_t cidx)
 	if (*slot != -2)
 		return *slot;
 	*slot = -1;
-	idcol = t->cells ? pmb_tsv_col(t, "case") : -1;
+	idcol = t->cells ? PMB_C_CASE : -1;
 	for (row = 0; idcol >= 0 && m->src_col[k] >= 0 && row < t->nrows; row++)
-		if (!strcmp(pmb_tsv_cell(t, row, idcol), m->r.cases[cidx].id) &&
-		    !pmb_parse_ll(pmb_tsv_cell(t, row, m->src_col[k]), &v) && v >= 0 &&
+		if (!strcmp(pmb_tsv_get(t, row, idcol), m->r.cases[cidx].id) &&
+		    !pmb_parse_ll(pmb_tsv_get(t, row, m->src_col[k]), &v) && v >= 0 &&
 		    v < PMB_PMD_PAGES)
 			*slot = (int)v;
 	return *slot;
@@ -352,7 +348,7 @@ static unsigned case_start(struct mrun *m, size_t cidx, long long series)
 	int v = -1;
 
 	if (m->nsrc && series >= 0) {
-		size_t k = (size_t)(series / MERGE_STRIDE);
+		size_t k = (size_t)(series / m->stride);
 
 		if (k < m->nsrc)
 			v = source_start(m, k, cidx);
@@ -375,6 +371,10 @@ static int load_sources(struct mrun *m)
 	if (!json_is_array(from) || json_array_size(from) < 2)
 		return 0;
 	m->nsrc = json_array_size(from) < MAX_SOURCES ? json_array_size(from) : MAX_SOURCES;
+	/* Runs merged before the stride was recorded used 1000. */
+	m->stride = json_is_integer(json_object_get(m->r.meta, "series_stride")) &&
+		    json_integer_value(json_object_get(m->r.meta, "series_stride")) >= 1000 ?
+		    json_integer_value(json_object_get(m->r.meta, "series_stride")) : 1000;
 	m->src_start = malloc(m->nsrc * (m->r.ncases + 1) * sizeof(int));
 	if (!m->src_start)
 		return -ENOMEM;
@@ -384,11 +384,12 @@ static int load_sources(struct mrun *m)
 		const char *id = json_string_value(json_array_get(from, k));
 
 		m->src_col[k] = -1;
-		for (w = 0; id && !strchr(id, '/') && w < 2 && !m->src[k].cells; w++) {
+		for (w = 0; id && pmb_safe_name(id) && w < 2 && !m->src[k].cells; w++) {
 			snprintf(path, sizeof(path), "%s%s%s/cases.tsv", m->r.dir, where[w], id);
-			if (access(path, R_OK) || pmb_tsv_load(path, "cases", &m->src[k]))
+			if (access(path, R_OK) ||
+			    pmb_tsv_load(path, &pmb_cases_table, PMB_MAX_TABLE_BYTES, &m->src[k]))
 				continue;
-			m->src_col[k] = pmb_tsv_col(&m->src[k], "start_pmd_pos");
+			m->src_col[k] = m->src[k].map[PMB_C_START_PMD_POS] >= 0 ? PMB_C_START_PMD_POS : -1;
 			m->src_found++;
 		}
 	}
@@ -548,8 +549,8 @@ static bool sample_walk(struct mrun *m, size_t cidx, const long long *v, uint64_
 static int add_row(struct mrun *m, size_t row, const int *ix, const long long *v)
 {
 	const struct pmb_tsv *t = &m->r.samples_tsv;
-	const char *method = pmb_tsv_cell(t, row, ix[S_METHOD]);
-	long cidx = pmb_run_find_case(&m->r, pmb_tsv_cell(t, row, ix[S_CASE]));
+	const char *method = pmb_tsv_get(t, row, ix[S_METHOD]);
+	long cidx = pmb_run_find_case(&m->r, pmb_tsv_get(t, row, ix[S_CASE]));
 	long long entries = v[S_ENTRIES], reads = v[S_READS], pos = v[S_POS];
 	double f[PMB_NCOEF], in[PMB_NHYP], out[PMB_NHYP];
 	struct obs *o;
@@ -589,7 +590,7 @@ static int parse_row(const struct pmb_tsv *t, size_t row, const int *ix, long lo
 	size_t i;
 
 	for (i = 0; i < sizeof(num) / sizeof(num[0]); i++)
-		if (pmb_parse_ll(pmb_tsv_cell(t, row, ix[num[i]]), &v[num[i]]))
+		if (pmb_parse_ll(pmb_tsv_get(t, row, ix[num[i]]), &v[num[i]]))
 			return -EINVAL;
 	if (v[S_ENTRIES] < 0 || v[S_READS] < 0 || v[S_NS] < 0 || v[S_POS] >= PMB_PMD_PAGES)
 		return -EINVAL;
@@ -648,13 +649,8 @@ static int load_obs(struct mrun *m)
 	long long v[S_NCOLS];
 	size_t row;
 
-	for (i = 0; i < S_NCOLS; i++) {
-		ix[i] = pmb_tsv_col(t, scol_name[i]);
-		if (ix[i] < 0)
-			return pmb_err(-EINVAL, "%s/samples.tsv: no column '%s'", m->r.dir,
-				       scol_name[i]);
-	}
-	m->start_col = pmb_tsv_col(&m->r.cases_tsv, "start_pmd_pos");
+	for (i = 0; i < S_NCOLS; i++)
+		ix[i] = pmb_tsv_colidx(&pmb_samples_table, scol_name[i]);
 	err = load_sources(m);
 	if (err)
 		return err;
@@ -664,8 +660,8 @@ static int load_obs(struct mrun *m)
 				       m->r.dir, row + 3);
 		if (v[S_WARM] || v[S_DISC] || !v[S_ENTRIES] || !v[S_READS])
 			continue;
-		if (!is_read_method(pmb_tsv_cell(t, row, ix[S_METHOD]))) {
-			count_excluded(m, pmb_tsv_cell(t, row, ix[S_METHOD]));
+		if (!is_read_method(pmb_tsv_get(t, row, ix[S_METHOD]))) {
+			count_excluded(m, pmb_tsv_get(t, row, ix[S_METHOD]));
 			continue;
 		}
 		err = add_row(m, row, ix, v);

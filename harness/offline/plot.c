@@ -6,9 +6,14 @@
  */
 #include "harness/cmd.h"
 #include "compare.h"
+#include "plot.h"
+#include "lib/opt.h"
+#include "lib/outdir.h"
+#include "lib/text.h"
 #include "lib/stats/stats.h"
 #include "lib/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -33,7 +38,8 @@ struct psrc {
 
 struct pctx {
 	const char *dir;
-	char plots[4200], gpdir[4096];
+	char plots[4200], gpdir[4096];	/* plots: a fresh directory the renders go into first */
+	char final[4200];		/* DIR/plots, where they are moved at the end */
 	struct psrc src[2];
 	int nsrc;
 	const char *kinds[MAX_KINDS];
@@ -149,12 +155,18 @@ static int load_src(struct pctx *c, const char *dir)
 
 	if (err)
 		return err;
-	if (strcmp(s->run.schema, PMB_SCHEMA))
-		return pmb_err(PMB_ERR_SCHEMA, "%s: schema '%s' is not '%s'", dir, s->run.schema,
-			       PMB_SCHEMA);
-	snprintf(s->label, sizeof(s->label), "%s", *s->run.krelease ? s->run.krelease :
-		 s->run.run_id);
 	c->nsrc++;
+	if (strcmp(s->run.schema, PMB_SCHEMA))
+		return pmb_fail(PMB_ERR_SCHEMA, "%s: schema '%.60s' is not '%s'", dir, s->run.schema,
+				PMB_SCHEMA);
+	if (strcmp(s->run.status, "complete"))
+		return pmb_fail(PMB_ERR_NOTDONE, "%s: run status is '%s', not 'complete': nothing to plot",
+				dir, s->run.status);
+	/* A title inside the .dat files: one line, no double quote. */
+	pmb_text_clean(*s->run.krelease ? s->run.krelease : s->run.run_id, s->label, sizeof(s->label));
+	for (char *p = s->label; *p; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
 	return 0;
 }
 
@@ -165,12 +177,19 @@ static int load_sources(struct pctx *c)
 	json_t *root;
 	int err;
 
+	char *buf;
+	size_t len;
+
 	snprintf(path, sizeof(path), "%s/compare.json", c->dir);
-	if (access(path, R_OK))
+	if (access(path, F_OK))
 		return load_src(c, c->dir);
-	root = json_load_file(path, 0, &jerr);
+	err = pmb_read_file(path, PMB_MAX_TABLE_BYTES, &buf, &len);
+	if (err)
+		return err;
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
 	if (!root)
-		return pmb_err(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+		return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
 	err = load_src(c, json_string_value(json_object_get(json_object_get(root, "base"),
 							    "dir")) ?: "(none)");
 	if (!err)
@@ -203,7 +222,7 @@ static int summarize(const struct pmb_series *s, struct pmb_summary *out)
 
 static FILE *open_dat(struct pctx *c, const char *name)
 {
-	return pmb_open_out(c->plots, name);
+	return pmb_out_create(c->plots, name);
 }
 
 static int cmp_series_batch(const void *a, const void *b)
@@ -530,7 +549,7 @@ static int gnuplot(struct pctx *c, const char *script, const char *out, const ch
 			return pmb_err(-EIO, "gnuplot %s failed for %s.%s (see %s)", script, out,
 				       terms[t], log);
 	}
-	printf("plot: %s/%s.{png,svg}\n", c->plots, out);
+	printf("plot: %s/%s.{png,svg}\n", c->final, out);
 	return 0;
 }
 
@@ -544,7 +563,7 @@ static int dat(struct pctx *c, const char *name, writer_fn fn)
 	if (!f)
 		return -EIO;
 	n = fn(c, f);
-	if (pmb_close_out(f, c->plots, name))
+	if (pmb_out_close(f, c->plots, name))
 		return -EIO;
 	return n;
 }
@@ -595,6 +614,51 @@ static int render(struct pctx *c)
 	return err;
 }
 
+/*
+ * DIR/plots must be a directory of its own (not a link to one elsewhere);
+ * the renders go into a fresh directory next to it first, and each file is
+ * then renamed into place, which replaces a link of that name instead of
+ * following it.
+ */
+static int prepare_plots(struct pctx *c)
+{
+	struct stat st;
+
+	snprintf(c->final, sizeof(c->final), "%s/plots", c->dir);
+	if (lstat(c->final, &st) == 0 && !S_ISDIR(st.st_mode))
+		return pmb_fail(-EINVAL, "%s is not a directory (a link?): refusing to write there", c->final);
+	if (mkdir(c->final, 0755) && errno != EEXIST)
+		return pmb_err(-errno, "mkdir %s", c->final);
+	snprintf(c->plots, sizeof(c->plots), "%s/.plots-XXXXXX", c->dir);
+	if (!mkdtemp(c->plots))
+		return pmb_err(-errno, "mkdtemp %s", c->plots);
+	return 0;
+}
+
+static int move_plots(struct pctx *c)
+{
+	int from = open(c->plots, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int to = open(c->final, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+	int err = 0;
+
+	if (from < 0 || to < 0 || !(d = fdopendir(from))) {
+		err = pmb_err(-errno, "%s", c->final);
+		if (from >= 0)
+			close(from);
+		if (to >= 0)
+			close(to);
+		return err;
+	}
+	while (!err && (e = readdir(d)))
+		if (e->d_name[0] != '.' && renameat(from, e->d_name, to, e->d_name) < 0)
+			err = pmb_err(-errno, "%s/%s", c->final, e->d_name);
+	closedir(d);
+	close(to);
+	return err;
+}
+
 int pmb_plot_dir(const char *dir, int quiet_skip)
 {
 	struct pctx c;
@@ -609,41 +673,47 @@ int pmb_plot_dir(const char *dir, int quiet_skip)
 			pmb_err(0, "skip: gnuplot not found in PATH (apt-get install gnuplot-nox)");
 		return PMB_EXIT_SKIP;
 	}
-	if (strchr(dir, '\'') || strchr(dir, '"'))
-		return pmb_err(0, "%s: a quote in the path", dir), PMB_EXIT_USAGE;
+	if (strchr(dir, '\'') || strchr(dir, '"') || strchr(dir, '\n'))
+		return pmb_fail(PMB_EXIT_USAGE, "%s: a quote or newline in the path", dir);
 	err = find_scripts(&c);
 	if (!err)
 		err = load_sources(&c);
 	if (!err) {
 		for (s = 0; s < c.nsrc; s++)
 			pick_reps(&c, &c.src[s]);
-		snprintf(c.plots, sizeof(c.plots), "%s/plots", dir);
-		if (mkdir(c.plots, 0755) && errno != EEXIST)
-			err = pmb_err(-errno, "mkdir %s", c.plots);
+		err = prepare_plots(&c);
 	}
 	if (!err)
 		err = render(&c);
+	if (!err)
+		err = move_plots(&c);
+	if (c.plots[0])
+		pmb_out_remove(c.plots);	/* empty after the move; whole after a failure */
 	for (s = 0; s < c.nsrc; s++)
 		pmb_run_free(&c.src[s].run);
 	if (!err)
 		return PMB_EXIT_PASS;
-	return err == -ENOENT || err == -EINVAL || err == PMB_ERR_SCHEMA ? PMB_EXIT_USAGE :
-	       PMB_EXIT_ERROR;
+	if (err == PMB_ERR_NOTDONE)
+		return PMB_EXIT_SKIP;
+	return err == PMB_ERR_SCHEMA || pmb_bad_input(err) ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
 }
+
+static const struct pmb_opt_spec plot_spec = {
+	.prog = "pmbench plot", .args = "DIR",
+	.about = "Render DIR/plots/*.png and *.svg (and their .dat files) for a run directory\n"
+		 "(meta.json) or a comparison directory (compare.json). Scripts: $PMB_PLOTS_DIR,\n"
+		 "else <binary>/../../plots.\n",
+	.min_pos = 1, .max_pos = 1,
+	.more = "exit: 0 done, 3 error, 64 bad directory, 77 gnuplot missing or a run not complete\n",
+};
 
 int cmd_plot(int argc, char **argv)
 {
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: pmbench plot DIR\n"
-		       "  Render DIR/plots/*.png and *.svg (and their .dat files) for a run\n"
-		       "  directory (meta.json) or a comparison directory (compare.json).\n"
-		       "  Scripts: $PMB_PLOTS_DIR, else <binary>/../../plots.\n"
-		       "exit: 0 done, 3 error, 64 bad directory, 77 gnuplot missing\n");
-		return PMB_EXIT_PASS;
-	}
-	if (argc != 2 || argv[1][0] == '-') {
-		pmb_err(0, "usage: pmbench plot DIR");
-		return PMB_EXIT_USAGE;
-	}
-	return pmb_plot_dir(argv[1], 0);
+	const char *dir;
+	unsigned npos;
+	int err = pmb_opt_parse(&plot_spec, argc, argv, NULL, &dir, &npos, NULL);
+
+	if (err)
+		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
+	return pmb_plot_dir(dir, 0);
 }

@@ -4,253 +4,146 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define MAX_FILE	(1u << 30)
-
-static int slurp(const char *path, char **out, size_t *len)
+const char *pmb_meta_str(json_t *meta, const char *key, const char *sub)
 {
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, n = 0;
-	char *buf;
+	json_t *v = json_object_get(meta, key);
+	const char *s;
 
-	if (!f)
-		return pmb_err(-errno, "%s", path);
-	buf = malloc(cap + 1);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
+	if (sub)
+		v = json_object_get(v, sub);
+	s = json_string_value(v);
+	return s ? s : "";
+}
 
-		n += got;
-		if (n < cap)
-			break;
-		if (cap >= MAX_FILE) {
-			free(buf);
-			fclose(f);
-			return pmb_err(-EFBIG, "%s", path);
-		}
-		cap *= 2;
-		char *nb = realloc(buf, cap + 1);
+/* A whole integer in [min, max]. */
+static int get_int(const struct pmb_tsv *t, size_t row, int col, long long min, long long max,
+		   long long *out)
+{
+	const char *s = pmb_tsv_get(t, row, col);
 
-		if (!nb)
-			free(buf);
-		buf = nb;
-	}
-	if (!buf) {
-		fclose(f);
-		return pmb_err(-ENOMEM, "%s", path);
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return pmb_err(-EIO, "%s", path);
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n)) {
-		free(buf);
-		return pmb_err(-EINVAL, "%s: contains a NUL byte", path);
-	}
-	*out = buf;
-	*len = n;
+	if (pmb_parse_ll(s, out) || *out < min || *out > max)
+		return pmb_fail(-EINVAL, "%s:%zu: %s '%.40s' is not a whole number from %lld to %lld",
+				t->what, pmb_tsv_line(row), t->t->cols[col].name, s, min, max);
 	return 0;
 }
 
-/* Split s in place at c; returns the count and stores up to max pointers. */
-static size_t split(char *s, char c, char **v, size_t max)
+static int get_pct(const struct pmb_tsv *t, size_t row, int col, double *out)
 {
-	size_t n = 0;
+	const char *s = pmb_tsv_get(t, row, col);
 
-	for (;;) {
-		char *e = strchr(s, c);
+	if (pmb_parse_double(s, out) || *out < 0 || *out > 100)
+		return pmb_fail(-EINVAL, "%s:%zu: %s '%.40s' is not a percentage", t->what,
+				pmb_tsv_line(row), t->t->cols[col].name, s);
+	return 0;
+}
 
-		if (n < max)
-			v[n] = s;
-		n++;
-		if (!e)
-			return n;
-		*e = '\0';
-		s = e + 1;
+/* A name from the file that later becomes part of a path or a CI name. */
+static int get_name(const struct pmb_tsv *t, size_t row, int col, const char **out)
+{
+	const char *s = pmb_tsv_get(t, row, col);
+
+	if (!pmb_safe_name(s))
+		return pmb_fail(-EINVAL, "%s:%zu: %s '%.40s' is not a name ([A-Za-z0-9._+-], at most 200)",
+				t->what, pmb_tsv_line(row), t->t->cols[col].name, s);
+	*out = s;
+	return 0;
+}
+
+/*
+ * A count may be "-" (a skipped case), else a whole number no larger than
+ * the steps of a sequence times the pages: no sum of counts can overflow.
+ */
+static int get_count(const struct pmb_tsv *t, size_t row, int col, long long pages, long long *out)
+{
+	const char *s = pmb_tsv_get(t, row, col);
+
+	if (!strcmp(s, "-") || !*s) {
+		*out = 0;
+		return 0;
 	}
+	return get_int(t, row, col, 0, 8 * pages, out);
 }
 
-static size_t count_char(const char *s, char c)
+static int parse_case(const struct pmb_tsv *t, size_t row, struct pmb_rcase *c)
 {
-	size_t n = 0;
+	static const int more[] = { PMB_C_SWAP_BAD_TYPE, PMB_C_SWAP_BAD_OFFSET, PMB_C_SWAP_DUP,
+				    PMB_C_SWAP_CONTENT_OK, PMB_C_SWAP_CONTENT_BAD, PMB_C_SWAP_CONTENT_UNCHECKED };
+	long long *mv[] = { &c->swap_bad_type, &c->swap_bad_offset, &c->swap_dup,
+			    &c->content_ok, &c->content_bad, &c->content_unchecked };
+	const char *v;
+	int err, vi;
 
-	for (; *s; s++)
-		n += *s == c;
-	return n;
-}
-
-int pmb_tsv_load(const char *path, const char *table, struct pmb_tsv *t)
-{
-	char want[96], *line, *next;
-	size_t len, lineno = 2, maxrows;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	err = slurp(path, &t->buf, &len);
+	err = get_name(t, row, PMB_C_CASE, &c->id) || get_name(t, row, PMB_C_KIND, &c->kind) ||
+	      get_name(t, row, PMB_C_SWAPOUT, &c->swapout) ||
+	      get_int(t, row, PMB_C_PAGES, 0, (long long)PMB_MAX_CASE_PAGES, &c->pages) ||
+	      get_pct(t, row, PMB_C_DIRTY_PCT, &c->dirty_pct) || get_pct(t, row, PMB_C_SWAPPED_PCT, &c->swapped_pct) ||
+	      get_int(t, row, PMB_C_START_PMD_POS, -1, PMB_PMD_PAGES - 1, &c->start_pmd_pos);
 	if (err)
-		return err;
-	snprintf(want, sizeof(want), "# pagemap-bench %s v1", table);
-	next = strchr(t->buf, '\n');
-	if (!next || (size_t)(next - t->buf) != strlen(want) ||
-	    strncmp(t->buf, want, strlen(want))) {
-		pmb_err(0, "%s:1: schema line is not '%s' (different schema version?)", path, want);
-		goto inval;
-	}
-	line = next + 1;
-	next = strchr(line, '\n');
-	if (!next) {
-		pmb_err(0, "%s:2: no header row", path);
-		goto inval;
-	}
-	*next = '\0';
-	t->ncols = count_char(line, '\t') + 1;
-	t->hdr = calloc(t->ncols, sizeof(char *));
-	maxrows = count_char(next + 1, '\n') + 1;
-	t->cells = calloc(maxrows * t->ncols, sizeof(char *));
-	if (!t->hdr || !t->cells) {
-		pmb_tsv_free(t);
-		return pmb_err(-ENOMEM, "%s", path);
-	}
-	split(line, '\t', t->hdr, t->ncols);
-	for (line = next + 1; *line; line = next) {
-		size_t n;
+		return -EINVAL;
+	v = pmb_tsv_get(t, row, PMB_C_VERDICT);
+	vi = pmb_case_verdict_parse(v);
+	if (vi < 0)
+		return pmb_fail(-EINVAL, "%s:%zu: verdict '%.40s' is not one of correct, incorrect, oom, skip, error",
+				t->what, pmb_tsv_line(row), v);
+	c->verdict = (enum pmb_case_verdict)vi;
+	c->reason = pmb_tsv_get(t, row, PMB_C_REASON);
+	c->view = pmb_tsv_get(t, row, PMB_C_VIEW);
+	if (pmb_word_index(pmb_views, c->view) < 0)
+		return pmb_fail(-EINVAL, "%s:%zu: view '%.40s' is not self, second-mapper or fork-child",
+				t->what, pmb_tsv_line(row), c->view);
+	for (int s = 0; s < PMS_NR; s++) {
+		long long sum = 0;
 
-		lineno++;
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		n = split(line, '\t', t->cells + t->nrows * t->ncols, t->ncols);
-		if (n != t->ncols) {
-			pmb_err(0, "%s:%zu: %zu fields, the header has %zu", path, lineno, n, t->ncols);
-			goto inval;
+		if (get_count(t, row, PMB_C_TRUE_NONE + s, c->pages, &c->true_n[s]))
+			return -EINVAL;
+		for (int r = 0; r < PMS_NR; r++) {
+			if (get_count(t, row, pmb_cm_col(s, r), c->pages, &c->cm[s][r]))
+				return -EINVAL;
+			sum += c->cm[s][r];
 		}
-		t->nrows++;
+		if (sum != c->true_n[s])
+			return pmb_fail(-EINVAL, "%s:%zu: the confusion row of true %s sums to %lld, not %lld",
+					t->what, pmb_tsv_line(row), pm_state_name(s), sum, c->true_n[s]);
 	}
-	return 0;
-inval:
-	pmb_tsv_free(t);
-	return -EINVAL;
-}
-
-int pmb_tsv_col(const struct pmb_tsv *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < t->ncols; i++)
-		if (!strcmp(t->hdr[i], name))
-			return (int)i;
-	return -1;
-}
-
-void pmb_tsv_free(struct pmb_tsv *t)
-{
-	free(t->buf);
-	free(t->cells);
-	free(t->hdr);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Column indexes looked up once; a missing column is a malformed file. */
-static int need_cols(const struct pmb_tsv *t, const char *path, const char *const *names,
-		     size_t n, int *idx)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		idx[i] = pmb_tsv_col(t, names[i]);
-		if (idx[i] < 0)
-			return pmb_err(-EINVAL, "%s: no column '%s'", path, names[i]);
-	}
-	return 0;
-}
-
-static const char *const case_cols[] = {
-	"case", "kind", "swapout", "verdict", "reason", "pages", "dirty_pct", "swapped_pct",
-	"true_none", "true_present", "true_swapped",
-	"t_none_r_none", "t_none_r_present", "t_none_r_swapped",
-	"t_present_r_none", "t_present_r_present", "t_present_r_swapped",
-	"t_swapped_r_none", "t_swapped_r_present", "t_swapped_r_swapped",
-	"swap_bad_type", "swap_bad_offset", "swap_dup",
-	"swap_content_ok", "swap_content_bad", "swap_content_unchecked",
-};
-#define NCASE_COLS (sizeof(case_cols) / sizeof(case_cols[0]))
-
-static int parse_case(const struct pmb_tsv *t, size_t row, const int *ix, const char *path,
-		      struct pmb_rcase *c)
-{
-	long long *ints[] = {
-		&c->true_n[0], &c->true_n[1], &c->true_n[2],
-		&c->cm[0][0], &c->cm[0][1], &c->cm[0][2], &c->cm[1][0], &c->cm[1][1], &c->cm[1][2],
-		&c->cm[2][0], &c->cm[2][1], &c->cm[2][2],
-		&c->swap_bad_type, &c->swap_bad_offset, &c->swap_dup,
-		&c->content_ok, &c->content_bad, &c->content_unchecked,
-	};
-	size_t i;
-
-	c->id = pmb_tsv_cell(t, row, ix[0]);
-	c->kind = pmb_tsv_cell(t, row, ix[1]);
-	c->swapout = pmb_tsv_cell(t, row, ix[2]);
-	c->verdict = pmb_tsv_cell(t, row, ix[3]);
-	c->reason = pmb_tsv_cell(t, row, ix[4]);
-	{
-		int v = pmb_tsv_col(t, "view");
-
-		c->view = v >= 0 && *pmb_tsv_cell(t, row, v) ? pmb_tsv_cell(t, row, v) : "self";
-	}
-	if (!*c->id || !*c->kind)
-		return pmb_err(-EINVAL, "%s:%zu: empty case or kind", path, row + 3);
-	if (pmb_parse_ll(pmb_tsv_cell(t, row, ix[5]), &c->pages) ||
-	    pmb_parse_double(pmb_tsv_cell(t, row, ix[6]), &c->dirty_pct) ||
-	    pmb_parse_double(pmb_tsv_cell(t, row, ix[7]), &c->swapped_pct))
-		return pmb_err(-EINVAL, "%s:%zu: bad pages/dirty_pct/swapped_pct", path, row + 3);
-	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		const char *s = pmb_tsv_cell(t, row, ix[8 + i]);
-
-		/* A skipped case may leave its counts as "-". */
-		if (!strcmp(s, "-") || !*s) {
-			*ints[i] = 0;
-			continue;
-		}
-		if (pmb_parse_ll(s, ints[i]) || *ints[i] < 0)
-			return pmb_err(-EINVAL, "%s:%zu: column %s: '%s' is not a count",
-				       path, row + 3, case_cols[8 + i], s);
-	}
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if (get_count(t, row, more[i], c->pages, mv[i]))
+			return -EINVAL;
+	if (c->content_ok + c->content_bad + c->content_unchecked > c->cm[PMS_SWAPPED][PMS_SWAPPED] +
+	    c->cm[PMS_NONE][PMS_SWAPPED] + c->cm[PMS_PRESENT][PMS_SWAPPED])
+		return pmb_fail(-EINVAL, "%s:%zu: more swap slots checked than pages reported swapped",
+				t->what, pmb_tsv_line(row));
 	return 0;
 }
 
 static int load_cases(struct pmb_run *r)
 {
 	char path[4200];
-	int ix[NCASE_COLS], err;
-	size_t i, j;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/cases.tsv", r->dir);
-	err = pmb_tsv_load(path, "cases", &r->cases_tsv);
-	if (err)
-		return err;
-	err = need_cols(&r->cases_tsv, path, case_cols, NCASE_COLS, ix);
+	err = pmb_tsv_load(path, &pmb_cases_table, PMB_MAX_TABLE_BYTES, &r->cases_tsv);
 	if (err)
 		return err;
 	r->cases = calloc(r->cases_tsv.nrows + 1, sizeof(*r->cases));
 	if (!r->cases)
 		return pmb_err(-ENOMEM, "%s", path);
-	for (i = 0; i < r->cases_tsv.nrows; i++) {
-		err = parse_case(&r->cases_tsv, i, ix, path, &r->cases[i]);
+	for (size_t i = 0; i < r->cases_tsv.nrows; i++) {
+		err = parse_case(&r->cases_tsv, i, &r->cases[i]);
 		if (err)
 			return err;
-		for (j = 0; j < i; j++)
-			if (!strcmp(r->cases[j].id, r->cases[i].id))
-				return pmb_err(-EINVAL, "%s:%zu: case '%s' appears twice",
-					       path, i + 3, r->cases[i].id);
+		if (pmb_run_find_case(r, r->cases[i].id) >= 0)
+			return pmb_fail(-EINVAL, "%s:%zu: case '%s' appears twice", path, pmb_tsv_line(i),
+					r->cases[i].id);
+		if (pmb_strmap_put(&r->case_map, r->cases[i].id, i))
+			return pmb_err(-ENOMEM, "%s", path);
 		r->ncases++;
 	}
 	return 0;
@@ -258,41 +151,49 @@ static int load_cases(struct pmb_run *r)
 
 long pmb_run_find_case(const struct pmb_run *r, const char *id)
 {
-	size_t i;
+	size_t i = pmb_strmap_get(&r->case_map, id);
 
-	for (i = 0; i < r->ncases; i++)
-		if (!strcmp(r->cases[i].id, id))
-			return (long)i;
-	return -1;
+	return i == (size_t)-1 ? -1 : (long)i;
+}
+
+static void series_key(char *buf, size_t len, size_t cidx, const char *method, long long batch,
+		       long long qd)
+{
+	snprintf(buf, len, "%zu\t%s\t%lld\t%lld", cidx, method, batch, qd);
 }
 
 long pmb_run_find_series(const struct pmb_run *r, const char *case_id, const char *method,
 			 long long batch, long long qd)
 {
+	long c = pmb_run_find_case(r, case_id);
+	char key[512];
 	size_t i;
 
-	for (i = 0; i < r->nseries; i++) {
-		const struct pmb_series *s = &r->series[i];
-
-		if (s->batch == batch && s->qd == qd && !strcmp(s->method, method) &&
-		    !strcmp(r->cases[s->case_idx].id, case_id))
-			return (long)i;
-	}
-	return -1;
+	if (c < 0)
+		return -1;
+	series_key(key, sizeof(key), (size_t)c, method, batch, qd);
+	i = pmb_strmap_get(&r->series_map, key);
+	return i == (size_t)-1 ? -1 : (long)i;
 }
 
-static int push_sample(struct pmb_series *s, double v)
+static int push_sample(struct pmb_series *s, double v, long long state)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;
 		double *nv = realloc(s->v, cap * sizeof(double));
+		long long *ns;
 
 		if (!nv)
 			return -ENOMEM;
 		s->v = nv;
+		ns = realloc(s->state, cap * sizeof(long long));
+		if (!ns)
+			return -ENOMEM;
+		s->state = ns;
 		s->cap = cap;
 	}
-	s->v[s->n++] = v;
+	s->v[s->n] = v;
+	s->state[s->n++] = state;
 	return 0;
 }
 
@@ -300,15 +201,13 @@ static struct pmb_series *get_series(struct pmb_run *r, size_t cidx, const char 
 				     long long batch, long long qd, size_t *cap)
 {
 	struct pmb_series *s;
+	char key[512];
 	size_t i;
 
-	/* Rows of one series are contiguous in practice: look at the last one first. */
-	for (i = r->nseries; i-- > 0;) {
-		s = &r->series[i];
-		if (s->case_idx == cidx && s->batch == batch && s->qd == qd &&
-		    !strcmp(s->method, method))
-			return s;
-	}
+	series_key(key, sizeof(key), cidx, method, batch, qd);
+	i = pmb_strmap_get(&r->series_map, key);
+	if (i != (size_t)-1)
+		return &r->series[i];
 	if (r->nseries == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 
@@ -318,6 +217,8 @@ static struct pmb_series *get_series(struct pmb_run *r, size_t cidx, const char 
 		r->series = s;
 		*cap = ncap;
 	}
+	if (pmb_strmap_put(&r->series_map, key, r->nseries))
+		return NULL;
 	s = &r->series[r->nseries++];
 	memset(s, 0, sizeof(*s));
 	s->case_idx = cidx;
@@ -327,139 +228,203 @@ static struct pmb_series *get_series(struct pmb_run *r, size_t cidx, const char 
 	return s;
 }
 
-static const char *const sample_cols[] = {
-	"case", "method", "batch", "qd", "warmup", "discarded", "entries", "ns",
+/* Every field of a sample row, checked against its case. */
+struct srow {
+	const char *method;
+	long long batch, qd, series, round, warm, disc, entries, reads, ns, pos;
+	long cidx;
 };
-#define NSAMPLE_COLS (sizeof(sample_cols) / sizeof(sample_cols[0]))
+
+static int parse_sample(const struct pmb_run *r, size_t i, struct srow *s)
+{
+	const struct pmb_tsv *t = &r->samples_tsv;
+	const char *id = pmb_tsv_get(t, i, PMB_S_CASE);
+	long long pages;
+
+	s->cidx = pmb_run_find_case(r, id);
+	if (s->cidx < 0)
+		return pmb_fail(-EINVAL, "%s:%zu: case '%.60s' is not in cases.tsv", t->what,
+				pmb_tsv_line(i), id);
+	pages = r->cases[s->cidx].pages;
+	if (get_name(t, i, PMB_S_METHOD, &s->method) ||
+	    get_int(t, i, PMB_S_BATCH, 1, (long long)PMB_MAX_CASE_PAGES, &s->batch) ||
+	    get_int(t, i, PMB_S_QD, 1, 1 << 20, &s->qd) ||
+	    get_int(t, i, PMB_S_SERIES, 0, INT_MAX, &s->series) ||
+	    get_int(t, i, PMB_S_ROUND, 0, INT_MAX, &s->round) ||
+	    get_int(t, i, PMB_S_WARMUP, 0, 1, &s->warm) ||
+	    get_int(t, i, PMB_S_DISCARDED, 0, 1, &s->disc) ||
+	    get_int(t, i, PMB_S_ENTRIES, 0, pages, &s->entries) ||
+	    get_int(t, i, PMB_S_READS, 0, 4 * pages + 64, &s->reads) ||
+	    get_int(t, i, PMB_S_NS, 0, INT64_MAX / 4, &s->ns) ||
+	    get_int(t, i, PMB_S_PMD_POS, -1, PMB_PMD_PAGES - 1, &s->pos))
+		return -EINVAL;
+	return 0;
+}
 
 static int load_samples(struct pmb_run *r)
 {
 	struct pmb_tsv *t = &r->samples_tsv;
 	char path[4200];
-	int ix[NSAMPLE_COLS], err;
-	size_t i, cap = 0;
+	size_t cap = 0;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/samples.tsv", r->dir);
-	err = pmb_tsv_load(path, "samples", t);
+	err = pmb_tsv_load(path, &pmb_samples_table, PMB_MAX_TABLE_BYTES, t);
 	if (err)
 		return err;
-	err = need_cols(t, path, sample_cols, NSAMPLE_COLS, ix);
-	if (err)
-		return err;
-	for (i = 0; i < t->nrows; i++) {
-		long long batch, qd, warm, disc, entries, ns;
+	for (size_t i = 0; i < t->nrows; i++) {
 		struct pmb_series *s;
-		long cidx;
+		struct srow row;
 
-		if (pmb_parse_ll(pmb_tsv_cell(t, i, ix[2]), &batch) ||
-		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[3]), &qd) ||
-		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[4]), &warm) ||
-		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[5]), &disc) ||
-		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[6]), &entries) ||
-		    pmb_parse_ll(pmb_tsv_cell(t, i, ix[7]), &ns) || ns < 0 || entries < 0)
-			return pmb_err(-EINVAL, "%s:%zu: a number field is malformed", path, i + 3);
-		cidx = pmb_run_find_case(r, pmb_tsv_cell(t, i, ix[0]));
-		if (cidx < 0)
-			return pmb_err(-EINVAL, "%s:%zu: case '%s' is not in cases.tsv",
-				       path, i + 3, pmb_tsv_cell(t, i, ix[0]));
-		if (warm || disc || !entries) {
+		if (parse_sample(r, i, &row))
+			return -EINVAL;
+		if (row.warm || row.disc || !row.entries) {
 			r->rows_skipped++;
 			continue;
 		}
-		s = get_series(r, (size_t)cidx, pmb_tsv_cell(t, i, ix[1]), batch, qd, &cap);
-		if (!s || push_sample(s, (double)ns / (double)entries))
+		s = get_series(r, (size_t)row.cidx, row.method, row.batch, row.qd, &cap);
+		if (!s || push_sample(s, (double)row.ns / (double)row.entries, row.series))
 			return pmb_err(-ENOMEM, "%s", path);
 	}
 	return 0;
 }
 
-static const char *meta_str(json_t *obj, const char *key)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s ? s : "";
-}
-
 static int load_meta(struct pmb_run *r)
 {
-	char path[4200];
+	static const char *const statuses[] = { "running", "complete", "interrupted", "failed", NULL };
+	char path[4200], *buf;
 	json_error_t jerr;
-	json_t *k;
+	size_t len;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/meta.json", r->dir);
-	r->meta = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!r->meta) {
-		if (jerr.line < 0 || strstr(jerr.text, "unable to open"))
-			return pmb_err(-ENOENT, "%s: %s", path, jerr.text);
-		return pmb_err(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
-	}
+	err = pmb_read_file(path, PMB_MAX_META_BYTES, &buf, &len);
+	if (err)
+		return err;
+	r->meta = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!r->meta)
+		return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
 	if (!json_is_object(r->meta))
-		return pmb_err(-EINVAL, "%s: not a JSON object", path);
-	r->schema = meta_str(r->meta, "schema");
-	r->run_id = meta_str(r->meta, "run_id");
-	r->status = meta_str(r->meta, "status");
-	k = json_object_get(r->meta, "kernel");
-	r->krelease = meta_str(k, "release");
-	r->kversion = meta_str(k, "version");
-	r->kconfig = meta_str(k, "config_fnv1a64");
-	r->kimage = meta_str(k, "image_sha256");
+		return pmb_fail(-EINVAL, "%s: not a JSON object", path);
+	r->schema = pmb_meta_str(r->meta, "schema", NULL);
+	r->run_id = pmb_meta_str(r->meta, "run_id", NULL);
+	r->status = pmb_meta_str(r->meta, "status", NULL);
+	r->krelease = pmb_meta_str(r->meta, "kernel", "release");
+	r->kversion = pmb_meta_str(r->meta, "kernel", "version");
+	r->kconfig = pmb_meta_str(r->meta, "kernel", "config_fnv1a64");
+	r->kimage = pmb_meta_str(r->meta, "kernel", "image_sha256");
+	r->environment = pmb_meta_str(r->meta, "environment", NULL);
+	if (!*r->environment)
+		r->environment = "host";
 	if (!*r->schema)
-		return pmb_err(-EINVAL, "%s: no \"schema\"", path);
-	if (!*r->run_id)
-		return pmb_err(-EINVAL, "%s: no \"run_id\"", path);
+		return pmb_fail(-EINVAL, "%s: no \"schema\"", path);
+	if (!pmb_safe_name(r->run_id))
+		return pmb_fail(-EINVAL, "%s: run_id '%.60s' is not a name ([A-Za-z0-9._+-], at most 200)",
+				path, r->run_id);
+	if (pmb_word_index(statuses, r->status) < 0)
+		return pmb_fail(-EINVAL, "%s: status '%.40s' is not running, complete, interrupted or failed",
+				path, r->status);
 	return 0;
 }
 
 /*
- * Loads meta.json first and stops there when the schema is not ours: the
- * caller reports a schema mismatch rather than a parse error deep inside.
+ * What disturbed the run's timing: meta.json's host_noise (written by the run
+ * itself on the host), or host-noise.json next to it (written by vm.sh,
+ * which sees the host a guest cannot).  Optional; malformed is an error.
  */
-int pmb_run_load(const char *dir, struct pmb_run *r)
+static int load_noise(struct pmb_run *r)
+{
+	json_t *hn = json_object_get(r->meta, "host_noise"), *file = NULL;
+	char path[4200], *buf;
+	json_error_t jerr;
+	size_t len;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/host-noise.json", r->dir);
+	if (!hn && !access(path, F_OK)) {
+		err = pmb_read_file(path, PMB_MAX_META_BYTES, &buf, &len);
+		if (err)
+			return err;
+		file = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+		free(buf);
+		if (!file)
+			return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+		hn = file;
+	}
+	if (hn) {
+		json_t *b = json_object_get(hn, "busy");
+
+		if (!json_is_object(hn) || !json_is_boolean(b))
+			err = pmb_fail(-EINVAL, "%s: host_noise has no boolean \"busy\"", file ? path : r->dir);
+		else if (json_is_true(b)) {
+			r->busy = true;
+			snprintf(r->busy_why, sizeof(r->busy_why), "%s", pmb_meta_str(hn, "why", NULL));
+		}
+	}
+	json_decref(file);
+	return err;
+}
+
+static int load(const char *dir, struct pmb_run *r, bool any_status)
 {
 	size_t n = strlen(dir);
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	pmb_tsv_free(&r->cases_tsv);
+	pmb_tsv_free(&r->samples_tsv);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
+	if (!n)
+		return pmb_fail(-EINVAL, "an empty run directory name");
 	if (n >= sizeof(r->dir))
-		return pmb_err(-ENAMETOOLONG, "%s", dir);
+		return pmb_fail(-ENAMETOOLONG, "%.80s...: a path longer than %zu bytes", dir, sizeof(r->dir) - 1);
 	memcpy(r->dir, dir, n);
 	r->dir[n] = '\0';
 	err = load_meta(r);
-	if (err || strcmp(r->schema, PMB_SCHEMA))
+	if (err || strcmp(r->schema, PMB_SCHEMA) || (!any_status && strcmp(r->status, "complete")))
 		return err;
-	/*
-	 * An interrupted run may end in a half-written row: its tables are not
-	 * read at all, and the caller refuses it by its status (exit 77).
-	 */
-	if (strcmp(r->status, "complete"))
-		return 0;
+	err = load_noise(r);
+	if (err)
+		return err;
 	err = load_cases(r);
 	if (!err)
 		err = load_samples(r);
 	return err;
 }
 
+int pmb_run_load(const char *dir, struct pmb_run *r)
+{
+	return load(dir, r, false);
+}
+
+int pmb_run_read_own(const char *dir, struct pmb_run *r)
+{
+	return load(dir, r, true);
+}
+
 void pmb_run_free(struct pmb_run *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->nseries; i++)
+	for (size_t i = 0; i < r->nseries; i++) {
 		free(r->series[i].v);
+		free(r->series[i].state);
+	}
 	free(r->series);
 	free(r->cases);
 	pmb_tsv_free(&r->cases_tsv);
 	pmb_tsv_free(&r->samples_tsv);
+	pmb_strmap_free(&r->case_map);
+	pmb_strmap_free(&r->series_map);
 	json_decref(r->meta);
 	memset(r, 0, sizeof(*r));
 }
 
 const char *pmb_case_state(const struct pmb_rcase *c)
 {
-	if (c->true_n[2] > 0)
+	if (c->true_n[PMS_SWAPPED] > 0)
 		return "swapped";
-	if (c->true_n[0] > 0)
+	if (c->true_n[PMS_NONE] > 0)
 		return "holes";
 	return "resident";
 }
@@ -467,10 +432,9 @@ const char *pmb_case_state(const struct pmb_rcase *c)
 long long pmb_case_misreported(const struct pmb_rcase *c)
 {
 	long long n = 0;
-	int t, rp;
 
-	for (t = 0; t < 3; t++)
-		for (rp = 0; rp < 3; rp++)
+	for (int t = 0; t < PMS_NR; t++)
+		for (int rp = 0; rp < PMS_NR; rp++)
 			if (t != rp)
 				n += c->cm[t][rp];
 	return n;

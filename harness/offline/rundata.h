@@ -1,55 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Loading a results directory (docs/results.md, schema pagemap-bench/1) for
- * the consumers: compare, gate and plot.  Loaders print one line on error and
- * return -errno (-EINVAL for malformed input, -ENOENT for a missing file).
+ * A results directory as the offline consumers see it (docs/results.md,
+ * harness/schema/): loaded once, every field checked, so that compare, gate,
+ * plot, merge and model never meet a malformed value.  A run directory is
+ * untrusted input; loaders print one line naming file:line and return
+ * -errno (pmb_bad_input() tells bad input from a harness failure).
  */
 #ifndef PMB_RUNDATA_H
 #define PMB_RUNDATA_H
 
 #include <jansson.h>
-
-#include "catalog/catalog.h"
+#include <stdbool.h>
 #include <stddef.h>
 
-#define PMB_SCHEMA	"pagemap-bench/1"
+#include "catalog/catalog.h"
+#include "harness/schema/schema.h"
+#include "lib/pagemap.h"
+#include "lib/strmap.h"
+#include "lib/tsv.h"
 
-/* A TSV table: schema line, header, rows of strings (all in one buffer). */
-struct pmb_tsv {
-	char *buf;
-	char **cells;		/* nrows * ncols */
-	char **hdr;
-	size_t ncols, nrows;
-};
-
-int pmb_tsv_load(const char *path, const char *table, struct pmb_tsv *t);
-int pmb_tsv_col(const struct pmb_tsv *t, const char *name);
-static inline const char *pmb_tsv_cell(const struct pmb_tsv *t, size_t row, int col)
-{
-	return t->cells[row * t->ncols + (size_t)col];
-}
-void pmb_tsv_free(struct pmb_tsv *t);
-
-enum { PMB_CM_CELLS = 9 };
+/* A page count is at most this (pmscan's limit times the steps of a sequence). */
+#define PMB_MAX_CASE_PAGES	(UINT64_C(1) << 32)
 
 /* One memory state (a row of cases.tsv). */
 struct pmb_rcase {
-	const char *id, *kind, *swapout, *verdict, *reason;
-	const char *view;		/* self, second-mapper, fork-child ("self" when absent) */
+	const char *id, *kind, *swapout, *reason;
+	const char *view;		/* self, second-mapper, fork-child */
+	enum pmb_case_verdict verdict;
 	long long pages;
 	double dirty_pct, swapped_pct;
-	long long true_n[3];		/* none, present, swapped */
-	long long cm[3][3];		/* [true][reported] */
+	long long true_n[PMS_NR];	/* none, present, swapped */
+	long long cm[PMS_NR][PMS_NR];	/* [true][reported] */
 	long long swap_bad_type, swap_bad_offset, swap_dup;
 	long long content_ok, content_bad, content_unchecked;
+	long long start_pmd_pos;	/* -1 unknown */
 };
 
-/* One timed series: its measured samples in ns per entry. */
+/* One timed series: its measured samples in ns per entry, and the state each came from. */
 struct pmb_series {
 	size_t case_idx;
 	const char *method;
 	long long batch, qd;
 	double *v;
+	long long *state;	/* samples.tsv's series number of each sample: which build of the state */
 	size_t n, cap;
 };
 
@@ -59,15 +52,26 @@ struct pmb_run {
 	const char *run_id, *schema, *status;
 	const char *krelease, *kversion, *kconfig;	/* "" when absent */
 	const char *kimage;				/* sha256 of the booted image, "" on the host */
+	const char *environment;			/* host, qemu-icount, qemu-tcg, qemu-kvm */
+	bool busy;		/* the host was busy while it ran (meta.json host_noise, or host-noise.json) */
+	char busy_why[256];
 	struct pmb_tsv cases_tsv, samples_tsv;
 	struct pmb_rcase *cases;
 	size_t ncases;
 	struct pmb_series *series;
 	size_t nseries;
 	size_t rows_skipped;	/* warm-up, discarded, or zero entries */
+	struct pmb_strmap case_map, series_map;
 };
 
+/*
+ * Loads meta.json first and stops there when the schema is not PMB_SCHEMA or
+ * the run is not complete: the caller refuses such a run with its own
+ * message (a half-written run's tables are never read).
+ */
 int pmb_run_load(const char *dir, struct pmb_run *r);
+/* The same for the run this process is writing: its tables whatever its status says. */
+int pmb_run_read_own(const char *dir, struct pmb_run *r);
 void pmb_run_free(struct pmb_run *r);
 /* -1 when absent. */
 long pmb_run_find_case(const struct pmb_run *r, const char *id);
@@ -77,5 +81,7 @@ long pmb_run_find_series(const struct pmb_run *r, const char *case_id, const cha
 const char *pmb_case_state(const struct pmb_rcase *c);
 /* Sum of the off-diagonal confusion cells. */
 long long pmb_case_misreported(const struct pmb_rcase *c);
+/* A string of meta.json (an object path of up to two keys); "" when absent or not a string. */
+const char *pmb_meta_str(json_t *meta, const char *key, const char *sub);
 
 #endif

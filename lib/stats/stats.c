@@ -152,6 +152,205 @@ int pmb_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
 	return 0;
 }
 
+/* Samples grouped by state: order[] lists sample indices state by state, start[] where each begins. */
+struct groups {
+	size_t *order, *start, k, n;
+};
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void groups_free(struct groups *gr)
+{
+	free(gr->order);
+	free(gr->start);
+}
+
+/* The index of x in the ascending distinct keys[0..k). */
+static size_t key_rank(const long long *keys, size_t k, long long x)
+{
+	size_t lo = 0, hi = k;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (keys[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int group(const long long *g, size_t n, struct groups *out)
+{
+	long long *keys = malloc((n + 1) * sizeof(*keys));
+	size_t *rank = malloc((n + 1) * sizeof(*rank));
+	size_t *fill = calloc(n + 2, sizeof(*fill));
+
+	out->n = n;
+	out->k = 0;
+	out->order = malloc((n + 1) * sizeof(size_t));
+	out->start = malloc((n + 2) * sizeof(size_t));
+	if (!keys || !rank || !fill || !out->order || !out->start) {
+		free(keys);
+		free(rank);
+		free(fill);
+		groups_free(out);
+		return -ENOMEM;
+	}
+	memcpy(keys, g, n * sizeof(*keys));
+	qsort(keys, n, sizeof(*keys), cmp_ll);
+	for (size_t i = 0; i < n; i++)
+		if (!i || keys[i] != keys[i - 1])
+			keys[out->k++] = keys[i];
+	/* A counting sort of the samples by the rank of their state. */
+	for (size_t i = 0; i < n; i++) {
+		rank[i] = key_rank(keys, out->k, g[i]);
+		fill[rank[i] + 1]++;
+	}
+	for (size_t j = 0; j < out->k; j++)
+		fill[j + 1] += fill[j];
+	memcpy(out->start, fill, (out->k + 1) * sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		out->order[fill[rank[i]]++] = i;
+	free(keys);
+	free(rank);
+	free(fill);
+	return 0;
+}
+
+size_t pmb_count_groups(const long long *g, size_t n)
+{
+	struct groups gr;
+	size_t k;
+
+	if (!n || group(g, n, &gr))
+		return 0;
+	k = gr.k;
+	groups_free(&gr);
+	return k;
+}
+
+/*
+ * One two-stage resample: k states drawn with replacement; from each drawn
+ * state as many samples as it has, drawn with replacement within it.
+ */
+static double hier_resample_median(const double *v, const struct groups *gr, double *scratch,
+				   uint64_t *rng)
+{
+	size_t m = 0;
+
+	for (size_t j = 0; j < gr->k; j++) {
+		size_t s = (size_t)pmb_rand_below(rng, gr->k);
+		size_t from = gr->start[s], cnt = gr->start[s + 1] - from;
+
+		for (size_t i = 0; i < cnt; i++)
+			scratch[m++] = v[gr->order[from + pmb_rand_below(rng, cnt)]];
+	}
+	pmb_sort(scratch, m);
+	return pmb_quantile(scratch, m, 0.5);
+}
+
+/* resamples medians of the two-stage bootstrap into out[]. */
+static int hier_medians(const double *v, const long long *g, size_t n, unsigned r, uint64_t *rng,
+			double **out)
+{
+	struct groups gr;
+	double *scratch, *meds;
+	size_t maxm = 0;
+	int err = group(g, n, &gr);
+
+	if (err)
+		return err;
+	/* A resample can draw the largest state k times. */
+	for (size_t j = 0; j < gr.k; j++)
+		if (gr.start[j + 1] - gr.start[j] > maxm)
+			maxm = gr.start[j + 1] - gr.start[j];
+	scratch = malloc((maxm * gr.k + 1) * sizeof(double));
+	meds = malloc((r + 1) * sizeof(double));
+	if (!scratch || !meds) {
+		free(scratch);
+		free(meds);
+		groups_free(&gr);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < r; i++)
+		meds[i] = hier_resample_median(v, &gr, scratch, rng);
+	free(scratch);
+	groups_free(&gr);
+	*out = meds;
+	return 0;
+}
+
+double pmb_median(const double *v, size_t n)
+{
+	double *t = malloc((n + 1) * sizeof(double)), m;
+
+	if (!t || !n) {
+		free(t);
+		return NAN;
+	}
+	memcpy(t, v, n * sizeof(double));
+	pmb_sort(t, n);
+	m = pmb_quantile(t, n, 0.5);
+	free(t);
+	return m;
+}
+
+int pmb_hier_median_ci(const double *v, const long long *g, size_t n, unsigned resamples,
+		       uint64_t seed, double *median, double *lo, double *hi)
+{
+	uint64_t rng = seed;
+	double *meds;
+	int err;
+
+	if (!n || !resamples)
+		return -EINVAL;
+	*median = pmb_median(v, n);
+	err = hier_medians(v, g, n, resamples, &rng, &meds);
+	if (err)
+		return err;
+	pmb_sort(meds, resamples);
+	*lo = pmb_quantile(meds, resamples, 0.025);
+	*hi = pmb_quantile(meds, resamples, 0.975);
+	free(meds);
+	return isnan(*median) ? -ENOMEM : 0;
+}
+
+int pmb_hier_ratio_ci(const double *a, const long long *ga, size_t na,
+		      const double *b, const long long *gb, size_t nb,
+		      unsigned resamples, uint64_t seed, double *ratio, double *lo, double *hi)
+{
+	uint64_t rng = seed;
+	double *ma, *mb;
+	int err;
+
+	if (!na || !nb || !resamples)
+		return -EINVAL;
+	*ratio = pmb_median(b, nb) / pmb_median(a, na);
+	err = hier_medians(a, ga, na, resamples, &rng, &ma);
+	if (err)
+		return err;
+	err = hier_medians(b, gb, nb, resamples, &rng, &mb);
+	if (err) {
+		free(ma);
+		return err;
+	}
+	for (unsigned i = 0; i < resamples; i++)
+		mb[i] /= ma[i];
+	pmb_sort(mb, resamples);
+	*lo = pmb_quantile(mb, resamples, 0.025);
+	*hi = pmb_quantile(mb, resamples, 0.975);
+	free(ma);
+	free(mb);
+	return 0;
+}
+
 struct ranked {
 	double v;
 	int group;

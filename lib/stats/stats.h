@@ -16,6 +16,8 @@ struct pmb_summary {
 /* Quantile (type 7, linear) of an ascending array. */
 double pmb_quantile(const double *sorted, size_t n, double q);
 void pmb_sort(double *v, size_t n);
+/* The median of v[0..n) (not modified); NAN when n is 0. */
+double pmb_median(const double *v, size_t n);
 
 /* Summarize v (n values; reordered).  Bootstrap with `resamples` draws from seed. */
 int pmb_summarize(double *v, size_t n, unsigned resamples, uint64_t seed,
@@ -28,6 +30,23 @@ int pmb_summarize(double *v, size_t n, unsigned resamples, uint64_t seed,
 int pmb_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
 		 unsigned resamples, uint64_t seed,
 		 double *ratio, double *lo, double *hi);
+
+/*
+ * Between-state noise: samples v[0..n) came from states g[0..n) (a state is
+ * one build of the memory state: a series, or a boot).  The hierarchical
+ * bootstrap draws states with replacement, then samples with replacement
+ * within each drawn state, so that its interval covers the variance between
+ * states as well as within them (docs/statistics.md).  With one state it is
+ * the ordinary bootstrap.
+ */
+int pmb_hier_ratio_ci(const double *a, const long long *ga, size_t na,
+		      const double *b, const long long *gb, size_t nb,
+		      unsigned resamples, uint64_t seed, double *ratio, double *lo, double *hi);
+/* The median's bootstrap CI in the same way, for one side. */
+int pmb_hier_median_ci(const double *v, const long long *g, size_t n, unsigned resamples,
+		       uint64_t seed, double *median, double *lo, double *hi);
+/* Distinct values of g[0..n). */
+size_t pmb_count_groups(const long long *g, size_t n);
 
 /* Two-sided Mann-Whitney U test, normal approximation with tie correction. */
 double pmb_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "lib/pagemap.h"
 #include "lib/pattern.h"
-#include "harness/live/run.h"
+#include "harness/live/judge.h"
 
 #define PSZ 4096
 #define SLOTS 16

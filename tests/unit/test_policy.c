@@ -12,15 +12,7 @@
 #include "harness/offline/policy.h"
 #include "lib/util.h"
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-	int ok_ = !!(cond);						\
-	printf("%s - ", ok_ ? "ok" : "FAIL");				\
-	printf(__VA_ARGS__);						\
-	printf("\n");							\
-	failures += !ok_;						\
-} while (0)
+#include "check.h"
 
 static int parse(const char *s, struct pmb_policy *p, char *err)
 {
@@ -193,6 +185,5 @@ int main(void)
 	test_errors();
 	test_first_match();
 	test_mutations();
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-	return failures ? 1 : 0;
+	return check_done();
 }
