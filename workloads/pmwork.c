@@ -21,6 +21,7 @@
 #include "lib/kernel.h"
 #include "lib/opt.h"
 #include "lib/util.h"
+#include "wire/wire.h"
 
 static int opt_kind(void *obj, const char *v, const char *name)
 {
@@ -214,6 +215,8 @@ static int pmd_mapped_kb(const struct pmw_region *r, size_t *kb)
 
 static int report_ready(struct pmw_ctx *x)
 {
+	struct pmb_ready ready;
+	char line[PMB_WIRE_LINE];
 	struct pmw_counts *c = &x->c;
 	size_t thp_kb = 0;
 	int err = 0;
@@ -231,15 +234,18 @@ static int report_ready(struct pmw_ctx *x)
 		return pmw_fatal(err, "oracle");
 	if (x->o.swapout == PMW_SWAPOUT_CGROUP)
 		c->missed = c->extra = 0;	/* the kernel chose, not us */
-	err = pmw_say("READY addr=%#lx pages=%zu page_size=%zu none=%zu present=%zu "
-		      "swapped=%zu pageout_missed=%zu pageout_extra=%zu contradictions=%zu "
-		      "pageout_passes=%u view_pid=%ld view_addr=%#lx thp_pages=%zu zero_page=%d%s",
-		      (unsigned long)x->r.addr, x->r.pages, x->r.page_size,
-		      c->state[PMS_NONE], c->state[PMS_PRESENT], c->state[PMS_SWAPPED],
-		      c->missed, c->extra, c->contradictions, x->passes,
-		      (long)x->view_pid, (unsigned long)x->view_addr,
-		      thp_kb * 1024 / x->r.page_size, x->zero_page,
-		      x->o.touch == PMW_TOUCH_READ ? " touch=read" : "");
+	ready = (struct pmb_ready){
+		.addr = (uintptr_t)x->r.addr, .pages = x->r.pages, .page_size = x->r.page_size,
+		.none = c->state[PMS_NONE], .present = c->state[PMS_PRESENT],
+		.swapped = c->state[PMS_SWAPPED], .pageout_missed = c->missed,
+		.pageout_extra = c->extra, .contradictions = c->contradictions,
+		.pageout_passes = x->passes, .view_pid = (uint64_t)x->view_pid,
+		.view_addr = x->view_addr, .thp_pages = thp_kb * 1024 / x->r.page_size,
+		.zero_page = x->zero_page, .touch_read = x->o.touch == PMW_TOUCH_READ,
+	};
+	err = pmb_wire_ready_format(line, sizeof(line), &ready);
+	if (!err)
+		err = pmw_say("%s", line);
 	if (err)
 		return pmw_fatal(err, "write READY");
 	return 0;

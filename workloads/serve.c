@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "wire/wire.h"
 
 #define PMW_LINE_MAX	256
 
@@ -91,13 +92,18 @@ static int next_line(struct line_reader *lr, char **line)
 
 static int cmd_state(struct pmw_ctx *x)
 {
+	char line[PMB_WIRE_LINE];
+	uint64_t counts[PMS_NR];
 	struct pmw_counts c;
 	int err = pmw_ctx_oracle(x, &c);
 
 	if (err)
 		return pmw_fatal(err, "oracle");
-	err = pmw_say("STATE none=%zu present=%zu swapped=%zu", c.state[PMS_NONE],
-		      c.state[PMS_PRESENT], c.state[PMS_SWAPPED]);
+	for (int i = 0; i < PMS_NR; i++)
+		counts[i] = c.state[i];
+	err = pmb_wire_state_format(line, sizeof(line), counts);
+	if (!err)
+		err = pmw_say("%s", line);
 	if (!err)
 		err = pmb_write_full(STDOUT_FILENO, x->state, x->r.pages);
 	if (err)
@@ -158,6 +164,7 @@ static int cmd_remove(struct pmw_ctx *x)
  */
 static int cmd_swapin(struct pmw_ctx *x)
 {
+	char line[PMB_WIRE_LINE];
 	struct pmw_counts c;
 	size_t i, n = 0;
 	uint64_t t0, t1;
@@ -173,7 +180,9 @@ static int cmd_swapin(struct pmw_ctx *x)
 		n++;
 	}
 	t1 = pmb_now_ns();
-	err = pmw_say("SWAPIN pages=%zu ns=%llu", n, (unsigned long long)(t1 - t0));
+	err = pmb_wire_swapin_format(line, sizeof(line), n, t1 - t0);
+	if (!err)
+		err = pmw_say("%s", line);
 	if (err)
 		return pmw_fatal(err, "write SWAPIN");
 	return cmd_state(x);
@@ -184,12 +193,12 @@ static const struct {
 	const char *name;
 	int (*run)(struct pmw_ctx *x);
 } commands[] = {
-	{ "FAULT", cmd_fault },
-	{ "PAGEOUT", cmd_pageout },
-	{ "REMOVE", cmd_remove },
-	{ "SETTLE", cmd_settle },
-	{ "STATE", cmd_state },
-	{ "SWAPIN", cmd_swapin },
+	{ PMB_CMD_FAULT, cmd_fault },
+	{ PMB_CMD_PAGEOUT, cmd_pageout },
+	{ PMB_CMD_REMOVE, cmd_remove },
+	{ PMB_CMD_SETTLE, cmd_settle },
+	{ PMB_CMD_STATE, cmd_state },
+	{ PMB_CMD_SWAPIN, cmd_swapin },
 };
 
 static int run_command(struct pmw_ctx *x, const char *line)
@@ -214,7 +223,7 @@ int pmw_serve(struct pmw_ctx *x)
 		ret = next_line(&lr, &line);
 		if (ret < 0)
 			return pmw_fatal(ret, "read command");
-		if (ret == 0 || !strcmp(line, "EXIT"))
+		if (ret == 0 || !strcmp(line, PMB_CMD_EXIT))
 			return PMB_EXIT_PASS;
 		ret = run_command(x, line);
 		if (ret >= 0)
