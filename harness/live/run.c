@@ -6,6 +6,7 @@
 #include "harness/cmd.h"
 #include "run.h"
 #include "judge.h"
+#include "noise.h"
 #include "proc.h"
 #include "rundir.h"
 #include "harness/offline/summary.h"
@@ -155,6 +156,7 @@ struct runner {
 	unsigned ncases;
 	struct pmb_workload w;
 	char cgroup[512];
+	struct pmb_noise noise;		/* what else ran on the host while the cases did */
 };
 
 static void release_case(struct runner *r)
@@ -692,9 +694,14 @@ static int run_main(int argc, char **argv, const char *cmd)
 	for (unsigned i = 0; i < r->ncases && !pmb_stop_signal; i++) {
 		struct pmb_case *c = &r->cases[i];
 
+		struct pmb_noise_snap before, after;
+
 		fprintf(stderr, "pmbench: [%u/%u] %s\n", i + 1, r->ncases, c->id);
+		pmb_noise_snap(&before, r->p.cpu);
 		err = run_case(r, c);
 		release_case(r);
+		pmb_noise_snap(&after, r->p.cpu);
+		pmb_noise_add(&r->noise, &before, &after);
 		if (err == -EINTR || pmb_stop_signal)
 			break;
 		if (err) {
@@ -733,6 +740,8 @@ static int run_main(int argc, char **argv, const char *cmd)
 	if (r->ktap)
 		fprintf(r->ktap, "# totals: %u cases, %u incorrect, %u errors, %u skipped\n", r->ncases, nbad,
 			nerr, nskip);
+	if (pmb_meta_set(&r->rd, "host_noise", pmb_noise_json(&r->noise)))
+		nerr++, pmb_err(0, "%s/meta.json: cannot record host_noise", r->rd.path);
 	if (!strcmp(cmd, "verify"))
 		printf("# totals: %u cases, %u incorrect, %u errors, %u skipped\n", r->ncases, nbad, nerr, nskip);
 	else if (pmb_summary_write(r->rd.path, stdout))

@@ -310,6 +310,26 @@ int pmb_meta_set_status(const struct pmb_rundir *rd, const char *status)
 	return err;
 }
 
+int pmb_meta_set(const struct pmb_rundir *rd, const char *key, void *json)
+{
+	char path[600];
+	json_error_t jerr;
+	json_t *m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/meta.json", rd->path);
+	m = json_load_file(path, 0, &jerr);
+	if (!m || !json) {
+		json_decref(m);
+		json_decref(json);
+		return -EIO;
+	}
+	json_object_set_new(m, key, json);
+	err = meta_save(rd, m);
+	json_decref(m);
+	return err;
+}
+
 int pmb_meta_set_resources(const struct pmb_rundir *rd, double wall_s)
 {
 	char path[600];
