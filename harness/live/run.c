@@ -6,6 +6,7 @@
 #include "harness/cmd.h"
 #include "run.h"
 #include "judge.h"
+#include "kmsg.h"
 #include "noise.h"
 #include "proc.h"
 #include "rundir.h"
@@ -18,6 +19,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -157,7 +159,37 @@ struct runner {
 	struct pmb_workload w;
 	char cgroup[512];
 	struct pmb_noise noise;		/* what else ran on the host while the cases did */
+	struct pmb_kmsg kmsg;		/* the kernel log since the run began */
+	FILE *klog;			/* kernel-log.txt: the problem lines, per case */
+	unsigned klog_hits;
 };
+
+/*
+ * Kernel problems logged since the last look make the case incorrect, with
+ * the lines quoted: pagemap may have answered right while the kernel warned.
+ */
+static void check_kernel_log(struct runner *r, struct pmb_case *c, const char *when)
+{
+	char hits[4096] = "", first[200];
+	unsigned n = pmb_kmsg_scan(&r->kmsg, hits, sizeof(hits));
+	size_t len = strlen(c->reason);
+
+	if (!n)
+		return;
+	c->kernel_log += n;
+	r->klog_hits += n;
+	if (!r->klog)
+		r->klog = pmb_out_create(r->rd.path, "kernel-log.txt");
+	if (r->klog) {
+		fprintf(r->klog, "# %s%s\n%s", c->id, when, hits);
+		fflush(r->klog);
+	}
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(hits, "\n"), hits);
+	snprintf(c->reason + len, sizeof(c->reason) - len, "%skernel log%s: %u problem line(s), first: %s",
+		 len ? "; " : "", when, n, first);
+	c->verdict = PMB_V_INCORRECT;
+	pmb_warn("%s: the kernel logged %u problem line(s)%s: %s", c->id, n, when, first);
+}
 
 static void release_case(struct runner *r)
 {
@@ -685,6 +717,9 @@ static int run_main(int argc, char **argv, const char *cmd)
 		return PMB_EXIT_ERROR;
 	}
 	pmb_meta_write(&r->rd, &r->p, &r->sw, &r->cg, argc, argv, "running");
+	pmb_kmsg_open(&r->kmsg);
+	if (r->kmsg.fd < 0)
+		pmb_warn("cannot read the kernel log (%s): kernel warnings will not be seen", r->kmsg.why);
 	r->ktap = pmb_out_create(r->rd.path, "verify.ktap");
 	for (FILE **o = (FILE *[]){ r->ktap, !strcmp(cmd, "verify") ? stdout : NULL, NULL }; *o; o++)
 		pmb_ktap_begin(*o, &(struct pmb_report){ .title = "pagemap-bench verify", .run_id = r->rd.id,
@@ -702,6 +737,8 @@ static int run_main(int argc, char **argv, const char *cmd)
 		release_case(r);
 		pmb_noise_snap(&after, r->p.cpu);
 		pmb_noise_add(&r->noise, &before, &after);
+		if (!pmb_stop_signal)
+			check_kernel_log(r, c, "");
 		if (err == -EINTR || pmb_stop_signal)
 			break;
 		if (err) {
@@ -729,6 +766,24 @@ static int run_main(int argc, char **argv, const char *cmd)
 		nerr += c->verdict == PMB_V_ERROR;
 	}
 	teardown(r);
+	/* What the kernel logged after the last case's look (the teardown) belongs to the run. */
+	{
+		char hits[4096] = "";
+		unsigned outside = pmb_stop_signal ? 0 : pmb_kmsg_scan(&r->kmsg, hits, sizeof(hits));
+
+		if (outside) {
+			pmb_warn("the kernel logged %u problem line(s) after the last case: %.*s", outside,
+				 (int)strcspn(hits, "\n"), hits);
+			nbad++;
+		}
+		pmb_meta_set(&r->rd, "kernel_log", json_pack("{s:b, s:s, s:i, s:i, s:s}", "readable",
+							      r->kmsg.fd >= 0, "why", r->kmsg.why, "problems",
+							      (int)(r->klog_hits + outside), "outside_cases",
+							      (int)outside, "outside_lines", hits));
+	}
+	pmb_kmsg_close(&r->kmsg);
+	if (r->klog)
+		pmb_out_close(r->klog, r->rd.path, "kernel-log.txt");
 	if (pmb_stop_signal) {
 		int sig = pmb_stop_signal;
 

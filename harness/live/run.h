@@ -69,6 +69,7 @@ struct pmb_case {
 	int start_pmd_pos;			/* the region's first page's index in its 2 MiB block, -1 unknown */
 	long thp_pages;				/* pages mapped by PMDs when built (thp-shmem), -1 unknown */
 	unsigned series_total, series_discarded;
+	unsigned kernel_log;			/* kernel problems (WARN, BUG, Oops...) logged while it ran */
 };
 
 extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */

@@ -393,6 +393,7 @@ int pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct p
 	pmb_tsv_set(&row, PMB_C_USERSPACE_VS_ORACLE, "%s", c->userspace[0] ? c->userspace : "-");
 	pmb_tsv_set(&row, PMB_C_START_PMD_POS, "%d", c->start_pmd_pos);
 	pmb_tsv_set(&row, PMB_C_THP_PAGES, "%ld", c->thp_pages);
+	pmb_tsv_set(&row, PMB_C_KERNEL_LOG, "%u", c->kernel_log);
 	err = pmb_tsv_write_row(rd->cases, &row);
 	fflush(rd->cases);
 	return err;

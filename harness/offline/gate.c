@@ -342,10 +342,13 @@ static void judge_cand_only(struct pmb_gate *g)
 
 static void decide(struct pmb_gate *g)
 {
-	if (g->nc_st[PMB_ST_FAIL] || g->cand_only_fail) {
+	if (g->nc_st[PMB_ST_FAIL] || g->cand_only_fail || g->kernel_msg[0]) {
 		g->exit_code = PMB_EXIT_INCORRECT;
-		msgf(g->why, sizeof(g->why), "incorrect kernel behaviour: %zu case(s) fail "
-		     "their correctness requirement", g->nc_st[PMB_ST_FAIL] + g->cand_only_fail);
+		if (g->nc_st[PMB_ST_FAIL] || g->cand_only_fail)
+			msgf(g->why, sizeof(g->why), "incorrect kernel behaviour: %zu case(s) fail "
+			     "their correctness requirement", g->nc_st[PMB_ST_FAIL] + g->cand_only_fail);
+		else
+			msgf(g->why, sizeof(g->why), "incorrect kernel behaviour: %s", g->kernel_msg);
 	} else if (g->n_st[PMB_ST_FAIL]) {
 		g->exit_code = PMB_EXIT_REGRESSION;
 		msgf(g->why, sizeof(g->why), "performance regression in %zu series",
@@ -409,6 +412,14 @@ static int gate_judge(struct pmb_gate *g)
 	for (size_t i = 0; i < g->c.ncorr; i++)
 		judge_corr(g, i);
 	judge_cand_only(g);
+	if (g->c.cand.kernel_outside) {
+		char first[300];
+
+		pmb_text_clean(g->c.cand.kernel_lines, first, sizeof(first));
+		first[strcspn(first, "\n")] = '\0';
+		msgf(g->kernel_msg, sizeof(g->kernel_msg), "CAND's kernel logged %lld problem line(s) "
+		     "outside every case, first: %s", g->c.cand.kernel_outside, first);
+	}
 	decide(g);
 	return 0;
 }
@@ -434,6 +445,8 @@ static void print_verdict(const struct pmb_gate *g, FILE *f, const char *pre)
 	if (g->cand_only)
 		fprintf(f, "%s  %zu case(s) only in CAND, judged without BASE: %zu fail%s%s\n", pre,
 			g->cand_only, g->cand_only_fail, g->cand_only_fail ? ": " : "", g->cand_only_msg);
+	if (g->kernel_msg[0])
+		fprintf(f, "%s  FAIL %s\n", pre, g->kernel_msg);
 	fprintf(f, "%sPerformance: %zu pass, %zu fail, %zu inconclusive, %zu skip\n", pre,
 		g->n_st[PMB_ST_PASS], g->n_st[PMB_ST_FAIL], g->n_st[PMB_ST_INCONCLUSIVE],
 		g->n_st[PMB_ST_SKIP]);
@@ -499,7 +512,7 @@ static int build_report(const struct pmb_gate *g, struct pmb_report *rep, char (
 	corr->failure = "incorrect";
 	perf->name = "performance";
 	perf->failure = "regression";
-	corr->items = calloc(g->c.ncorr + 1, sizeof(struct pmb_item));
+	corr->items = calloc(g->c.ncorr + 2, sizeof(struct pmb_item));
 	perf->items = calloc(g->c.nrows + 1, sizeof(struct pmb_item));
 	if (!corr->items || !perf->items)
 		return -ENOMEM;
@@ -514,6 +527,15 @@ static int build_report(const struct pmb_gate *g, struct pmb_report *rep, char (
 		it->m = (struct pmb_measure){ (double)pmb_case_misreported(k), "pages" };
 		it->kv[it->nkv++] = (struct pmb_kv){ "verdict_base", 0, pmb_case_verdict_names[g->c.corr[i].bc->verdict] };
 		it->kv[it->nkv++] = (struct pmb_kv){ "verdict_cand", 0, pmb_case_verdict_names[k->verdict] };
+	}
+	if (g->kernel_msg[0]) {
+		struct pmb_item *it = &corr->items[corr->n++];
+
+		it->id = it->label = "kernel-log";
+		it->suffix = "correctness";
+		it->st = PMB_ST_FAIL;
+		it->msg = g->kernel_msg;
+		it->m = (struct pmb_measure){ (double)g->c.cand.kernel_outside, "lines" };
 	}
 	for (size_t i = 0; i < g->c.nrows; i++) {
 		const struct pmb_cmp_row *r = &g->c.rows[i];

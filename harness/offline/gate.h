@@ -54,6 +54,7 @@ struct pmb_gate {
 	/* Cases only CAND has, judged on what needs no BASE (correct, swapped-reported). */
 	size_t cand_only, cand_only_fail;
 	char cand_only_msg[1024];
+	char kernel_msg[600];	/* CAND's kernel logged problems outside every case: incorrect */
 	int exit_code;
 	char why[640];
 };

@@ -7,7 +7,8 @@
  *	   + b_hole * entries_without_page_table + c * none_ptes_in_shmem
  *
  * (the PTE counts are entries walked of each kind), fitted by least squares
- * under two hypotheses of how far a read walks.
+ * under two hypotheses of how far a read walks (lib/stats/fit.h does the
+ * statistics; this is what is particular to pagemap).
  */
 #ifndef PMB_MODEL_H
 #define PMB_MODEL_H
@@ -45,6 +46,8 @@ const char *pmb_model_hyp_name(enum pmb_model_hyp h);
 /*
  * Entries walked by one pass of reads of `batch` entries over `n` entries,
  * the first of which sits at index `pos` of its PMD, under hypothesis h.
+ * Computed in closed form: at most 2 * PMB_PMD_PAGES steps whatever n and
+ * batch are (n up to 2^32 with batch 1 is a run's worst case).
  */
 uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch);
 /* The same, and *outside = how many of them lie past the n entries. */
@@ -57,11 +60,6 @@ uint64_t pmb_model_pass_split(enum pmb_model_hyp h, unsigned pos, uint64_t n, ui
  */
 double pmb_model_sparse_outside(unsigned p, uint64_t n, unsigned q);
 
-/*
- * Solve the normal equations g * beta = rhs restricted to the coefficients
- * with use[i] set (the others get 0).  -EDOM when that system is singular.
- */
-int pmb_model_solve(const double g[PMB_NCOEF][PMB_NCOEF], const double rhs[PMB_NCOEF],
-		    const bool use[PMB_NCOEF], double beta[PMB_NCOEF]);
+/* The fit itself is generic least squares: lib/stats/fit.h. */
 
 #endif

@@ -388,6 +388,14 @@ static int load(const char *dir, struct pmb_run *r, bool any_status)
 	err = load_noise(r);
 	if (err)
 		return err;
+	{
+		json_t *kl = json_object_get(r->meta, "kernel_log"), *o = json_object_get(kl, "outside_cases");
+
+		r->kernel_lines = pmb_meta_str(kl, "outside_lines", NULL);
+		if (o && (!json_is_integer(o) || json_integer_value(o) < 0))
+			return pmb_fail(-EINVAL, "%s/meta.json: kernel_log.outside_cases is not a count", r->dir);
+		r->kernel_outside = o ? json_integer_value(o) : 0;
+	}
 	err = load_cases(r);
 	if (!err)
 		err = load_samples(r);

@@ -54,6 +54,8 @@ struct pmb_run {
 	const char *kimage;				/* sha256 of the booted image, "" on the host */
 	const char *environment;			/* host, qemu-icount, qemu-tcg, qemu-kvm */
 	bool busy;		/* the host was busy while it ran (meta.json host_noise, or host-noise.json) */
+	long long kernel_outside;	/* kernel problems logged outside every case (meta.json kernel_log) */
+	const char *kernel_lines;
 	char busy_why[256];
 	struct pmb_tsv cases_tsv, samples_tsv;
 	struct pmb_rcase *cases;

@@ -44,7 +44,7 @@
 	X(METHODS_AGREE, "methods_agree", "-") X(SERIES_TOTAL, "series_total", "0") \
 	X(SERIES_DISCARDED, "series_discarded", "0") X(VIEW, "view", "self") X(TOUCH, "touch", "write") \
 	X(USERSPACE_VS_ORACLE, "userspace_vs_oracle", "-") X(START_PMD_POS, "start_pmd_pos", "-1") \
-	X(THP_PAGES, "thp_pages", "-1")
+	X(THP_PAGES, "thp_pages", "-1") X(KERNEL_LOG, "kernel_log", "0")
 
 /* ---- samples.tsv ---- */
 #define PMB_SAMPLES_COLS(X) \
