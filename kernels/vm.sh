@@ -55,7 +55,7 @@ EOF
 }
 
 KERNEL='' BIN='' OUT='' MODE=auto MEM=1024 SMP=2 TIMEOUT=600 CONSOLE=''
-SMP_SET=0
+SMP_SET=0 PRINT_MODE=0
 
 # The host's TSC rate: its kernel's calibrated value where the log has it;
 # "cpu MHz" is only a fallback, as it follows cpufreq on bare metal.  ab.sh
@@ -67,96 +67,6 @@ host_tsc_khz() {
 	[ -n "$mhz" ] || mhz=$(dmesg 2> /dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -n 1)
 	[ -n "$mhz" ] || mhz=$(awk -F: '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
 	awk -v m="${mhz:-2000}" 'BEGIN { printf "%d", m * 1000 }'
-}
-
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) need_arg "$1" $#; KERNEL=$2; shift 2 ;;
-	--bin) need_arg "$1" $#; BIN=$2; shift 2 ;;
-	--out) need_arg "$1" $#; OUT=$2; shift 2 ;;
-	--mode) need_arg "$1" $#; MODE=$2; shift 2 ;;
-	--mem) need_arg "$1" $#; MEM=$2; shift 2 ;;
-	--smp) need_arg "$1" $#; SMP=$2; SMP_SET=1; shift 2 ;;
-	--timeout) need_arg "$1" $#; TIMEOUT=$2; shift 2 ;;
-	--console) need_arg "$1" $#; CONSOLE=$2; shift 2 ;;
-	-h|--help) usage; exit 0 ;;
-	--print-tsc-khz) host_tsc_khz; echo; exit 0 ;;
-	--) shift; break ;;
-	*) usage_err "unknown argument '$1' (guest arguments go after --)" ;;
-	esac
-done
-ARGS=("$@")
-
-[ -n "$KERNEL" ] || usage_err "--kernel is required"
-[ -n "$BIN" ] || usage_err "--bin is required"
-[ -n "$OUT" ] || usage_err "--out is required"
-[ -f "$KERNEL" ] || usage_err "--kernel '$KERNEL' is not a file"
-[ -d "$BIN" ] || usage_err "--bin '$BIN' is not a directory"
-[ -x "$BIN/pmbench" ] && [ -f "$BIN/pmbench" ] || usage_err "--bin '$BIN' has no executable pmbench"
-case "$MODE" in auto|kvm|tcg|icount) ;; *) usage_err "--mode must be auto, kvm, tcg or icount, not '$MODE'" ;; esac
-is_uint "$MEM" && [ "$MEM" -ge 128 ] && [ "$MEM" -le 65536 ] || usage_err "--mem must be MiB in 128..65536, not '$MEM'"
-is_uint "$SMP" && [ "$SMP" -ge 1 ] && [ "$SMP" -le 64 ] || usage_err "--smp must be in 1..64, not '$SMP'"
-is_uint "$TIMEOUT" && [ "$TIMEOUT" -ge 1 ] || usage_err "--timeout must be a positive number of seconds, not '$TIMEOUT'"
-for a in ${ARGS[@]+"${ARGS[@]}"}; do
-	[[ "$a" != *$'\n'* ]] || usage_err "guest arguments cannot contain newlines"
-done
-command -v "$QEMU" > /dev/null || skip "$QEMU not installed (apt-get install qemu-system-x86)"
-for t in tar truncate; do
-	command -v "$t" > /dev/null || skip "$t not installed"
-done
-
-KERNEL=$(realpath "$KERNEL")
-BIN=$(realpath "$BIN")
-mkdir -p "$OUT" || die "cannot create --out $OUT"
-OUT=$(realpath "$OUT")
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-KEEP_CONSOLE=1
-if [ -z "$CONSOLE" ]; then
-	CONSOLE="$OUT/.vm-$STAMP-$$.console.log"
-	KEEP_CONSOLE=0
-fi
-mkdir -p "$(dirname "$CONSOLE")"
-: > "$CONSOLE" || die "cannot write console log $CONSOLE"
-CONSOLE=$(realpath "$CONSOLE")
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pmb-vm.XXXXXX")
-QPID=
-
-# Stop qemu (if still running) and remove temporary files, on every exit.
-cleanup() {
-	if [ -n "$QPID" ] && kill -0 "$QPID" 2> /dev/null; then
-		kill -TERM "$QPID" 2> /dev/null || true
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$QPID" 2> /dev/null || break
-			sleep 0.3
-		done
-		kill -KILL "$QPID" 2> /dev/null || true
-		wait "$QPID" 2> /dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ---------------------------------------------------------------- initramfs
-
-make_initramfs() {
-	local a
-	: > "$TMP/args"
-	for a in ${ARGS[@]+"${ARGS[@]}"}; do
-		printf '%s\n' "$a" >> "$TMP/args"
-	done
-	# What the guest's meta.json should say about where it ran.
-	{
-		echo "export PMB_ENVIRONMENT=qemu-$MODE"
-		echo "export PMB_KERNEL_IMAGE='$KERNEL'"
-		echo "export PMB_KERNEL_SHA256=$(sha256sum < "$KERNEL" | cut -d' ' -f1)"
-		echo "export PMB_TSC_KHZ=$TSC_KHZ"
-		echo "export PMB_GIT_REV='${PMB_GIT_REV:-}'"
-	} > "$TMP/env"
-	"$TOP/kernels/initramfs.sh" --bin "$BIN" --out "$TMP/initramfs.cpio.gz" --init run \
-		--args "$TMP/args" --env "$TMP/env" || die "cannot build the initramfs"
 }
 
 # ---------------------------------------------------------------- kvm probe
@@ -233,10 +143,148 @@ tsc_khz() {
 	esac
 }
 
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) need_arg "$1" $#; KERNEL=$2; shift 2 ;;
+	--bin) need_arg "$1" $#; BIN=$2; shift 2 ;;
+	--out) need_arg "$1" $#; OUT=$2; shift 2 ;;
+	--mode) need_arg "$1" $#; MODE=$2; shift 2 ;;
+	--mem) need_arg "$1" $#; MEM=$2; shift 2 ;;
+	--smp) need_arg "$1" $#; SMP=$2; SMP_SET=1; shift 2 ;;
+	--timeout) need_arg "$1" $#; TIMEOUT=$2; shift 2 ;;
+	--console) need_arg "$1" $#; CONSOLE=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	--print-tsc-khz) host_tsc_khz; echo; exit 0 ;;
+	--print-mode) PRINT_MODE=1; shift ;;
+	--) shift; break ;;
+	*) usage_err "unknown argument '$1' (guest arguments go after --)" ;;
+	esac
+done
+ARGS=("$@")
+
+[ -n "$KERNEL" ] || usage_err "--kernel is required"
+[ -f "$KERNEL" ] || usage_err "--kernel '$KERNEL' is not a file"
+case "$MODE" in auto|kvm|tcg|icount) ;; *) usage_err "--mode must be auto, kvm, tcg or icount, not '$MODE'" ;; esac
+if [ "$PRINT_MODE" = 1 ]; then
+	# The mode --mode MODE resolves to here (auto: the KVM probe decides), for ab.sh.
+	command -v "$QEMU" > /dev/null || skip "$QEMU not installed (apt-get install qemu-system-x86)"
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/pmb-vm.XXXXXX")
+	trap 'rm -rf "$TMP"' EXIT
+	pick_accel
+	echo "$MODE"
+	exit 0
+fi
+[ -n "$BIN" ] || usage_err "--bin is required"
+[ -n "$OUT" ] || usage_err "--out is required"
+[ -d "$BIN" ] || usage_err "--bin '$BIN' is not a directory"
+[ -x "$BIN/pmbench" ] && [ -f "$BIN/pmbench" ] || usage_err "--bin '$BIN' has no executable pmbench"
+is_uint "$MEM" && [ "$MEM" -ge 128 ] && [ "$MEM" -le 65536 ] || usage_err "--mem must be MiB in 128..65536, not '$MEM'"
+is_uint "$SMP" && [ "$SMP" -ge 1 ] && [ "$SMP" -le 64 ] || usage_err "--smp must be in 1..64, not '$SMP'"
+is_uint "$TIMEOUT" && [ "$TIMEOUT" -ge 1 ] || usage_err "--timeout must be a positive number of seconds, not '$TIMEOUT'"
+for a in ${ARGS[@]+"${ARGS[@]}"}; do
+	[[ "$a" != *$'\n'* ]] || usage_err "guest arguments cannot contain newlines"
+done
+command -v "$QEMU" > /dev/null || skip "$QEMU not installed (apt-get install qemu-system-x86)"
+for t in tar truncate; do
+	command -v "$t" > /dev/null || skip "$t not installed"
+done
+
+KERNEL=$(realpath "$KERNEL")
+BIN=$(realpath "$BIN")
+mkdir -p "$OUT" || die "cannot create --out $OUT"
+OUT=$(realpath "$OUT")
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+KEEP_CONSOLE=1
+if [ -z "$CONSOLE" ]; then
+	CONSOLE="$OUT/.vm-$STAMP-$$.console.log"
+	KEEP_CONSOLE=0
+fi
+mkdir -p "$(dirname "$CONSOLE")"
+: > "$CONSOLE" || die "cannot write console log $CONSOLE"
+CONSOLE=$(realpath "$CONSOLE")
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pmb-vm.XXXXXX")
+QPID=
+
+# Stop qemu (if still running) and remove temporary files, on every exit.
+cleanup() {
+	if [ -n "$QPID" ] && kill -0 "$QPID" 2> /dev/null; then
+		kill -TERM "$QPID" 2> /dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$QPID" 2> /dev/null || break
+			sleep 0.3
+		done
+		kill -KILL "$QPID" 2> /dev/null || true
+		wait "$QPID" 2> /dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- initramfs
+
+make_initramfs() {
+	local a
+	: > "$TMP/args"
+	for a in ${ARGS[@]+"${ARGS[@]}"}; do
+		printf '%s\n' "$a" >> "$TMP/args"
+	done
+	# What the guest's meta.json should say about where it ran.
+	{
+		echo "export PMB_ENVIRONMENT=qemu-$MODE"
+		echo "export PMB_KERNEL_IMAGE='$KERNEL'"
+		echo "export PMB_KERNEL_SHA256=$(sha256sum < "$KERNEL" | cut -d' ' -f1)"
+		echo "export PMB_TSC_KHZ=$TSC_KHZ"
+		echo "export PMB_GIT_REV='${PMB_GIT_REV:-}'"
+	} > "$TMP/env"
+	"$TOP/kernels/initramfs.sh" --bin "$BIN" --out "$TMP/initramfs.cpio.gz" --init run \
+		--args "$TMP/args" --env "$TMP/env" || die "cannot build the initramfs"
+}
+
 # ---------------------------------------------------------------- run
+
+# /proc/stat's cpu line as "busy all steal" ticks.
+host_ticks() {
+	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 + $9, $9; exit }' /proc/stat
+}
+
+# qemu's own CPU time in ticks (utime + stime), polled while it runs.
+qemu_ticks() {
+	local f
+	f=$(cat "/proc/$1/stat" 2> /dev/null) || return 0
+	f=${f##*) }
+	set -- $f
+	[ $# -ge 13 ] && QEMU_TICKS=$((${12} + ${13}))
+}
+
+# What else the host ran while the guest measured, for each run directory:
+# host-noise.json, which compare and gate read (docs/gate.md).  Under TCG the
+# guest's clock is the host's, so a busy host is a busy guest.
+write_noise() {
+	local dir=$1 end other all steal pct spct busy why load
+	end=$(host_ticks)
+	set -- $NOISE_START $end
+	other=$(( ($4 - $1) - QEMU_TICKS ))
+	[ "$other" -ge 0 ] || other=0
+	all=$(( $5 - $2 ))
+	steal=$(( $6 - $3 ))
+	[ "$all" -gt 0 ] || all=1
+	pct=$(awk -v o="$other" -v a="$all" 'BEGIN { printf "%.1f", 100 * o / a }')
+	spct=$(awk -v o="$steal" -v a="$all" 'BEGIN { printf "%.1f", 100 * o / a }')
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	busy=$(awk -v p="$pct" -v s="$spct" -v lp="$PMB_BUSY_OTHER_PCT" -v ls="$PMB_BUSY_STEAL_PCT" \
+		'BEGIN { print (p > lp || s > ls) ? "true" : "false" }')
+	why="other processes used $pct% of the CPU time beside qemu, steal $spct%, load $load"
+	printf '{"busy": %s, "why": "%s", "other_cpu_pct": %s, "steal_pct": %s, "load1": %s, "mode": "%s"}\n' \
+		"$busy" "$why" "$pct" "$spct" "$load" "$MODE" > "$dir/host-noise.json"
+}
 
 run_qemu() {
 	local rc=0
+	NOISE_START=$(host_ticks)
+	QEMU_TICKS=0
 	truncate -s "${DISK_MIB}M" "$TMP/results.img" || die "cannot create the results disk"
 	say "booting $(basename "$KERNEL") ($MODE, ${SMP} vCPU, ${MEM} MiB, timeout ${TIMEOUT}s), console $CONSOLE"
 	# setpriv --pdeathsig: qemu dies with this script even when it is SIGKILLed.
@@ -254,6 +302,7 @@ run_qemu() {
 			cleanup_qemu_only
 			return
 		fi
+		qemu_ticks "$QPID"
 		sleep 0.2
 	done
 	wait "$QPID" || rc=$?
@@ -303,6 +352,20 @@ check_console() {
 	[ -z "$what" ] || die "$what; console log kept: $CONSOLE"
 }
 
+# Kernel problems on the console that the guest's run did not see itself
+# (before pmbench started, or while it was dying) go into the run directory,
+# where compare and gate read them: a WARN anywhere fails the gate.
+console_problems() {
+	local dir=$1 lines
+	lines=$(tr -d '\r' < "$CONSOLE" | grep -a -E 'WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|soft lockup|hung task|blocked for more than' |
+		grep -a -v '^PMB-' | head -n 20) || true
+	[ -n "$lines" ] || return 0
+	if grep -q '"problems": 0' "$dir/meta.json" 2> /dev/null || ! grep -q '"kernel_log"' "$dir/meta.json" 2> /dev/null; then
+		printf '%s\n' "$lines" > "$dir/kernel-console.txt"
+		warn "the guest kernel logged problems its run did not see: $(printf '%s' "$lines" | head -n1 | cut -c1-160)"
+	fi
+}
+
 # Unpack the results disk and move each run directory into --out.
 collect_results() {
 	local stage="$TMP/results" d name rc dirs=()
@@ -326,6 +389,8 @@ collect_results() {
 	done
 	for name in ${dirs[@]+"${dirs[@]}"}; do
 		cp -p "$CONSOLE" "$stage/$name/console.log"
+		write_noise "$stage/$name"
+		console_problems "$stage/$name"
 		mv "$stage/$name" "$OUT/$name" || die "cannot move $name into $OUT"
 		echo "$OUT/$name"
 	done

@@ -13,6 +13,11 @@ PMB_EX_INCONCLUSIVE=4
 PMB_EX_USAGE=64
 PMB_EX_SKIP=77
 
+# A host is busy when other processes used more of its CPU time than this,
+# or steal was above this (harness/live/noise.h says the same to the C side).
+PMB_BUSY_OTHER_PCT=10
+PMB_BUSY_STEAL_PCT=5
+
 : "${PROG:=pagemap-bench}"
 
 say() { echo "$PROG: $*" >&2; }

@@ -162,6 +162,26 @@ static int write_meta(const char *out, const char *id, struct pmb_run *s, size_t
 		busy |= s[k].busy;
 	}
 	noise = json_pack("{s:b, s:s}", "busy", busy, "why", why);
+	{
+		long long outside = 0;
+		const char *lines = "";
+		json_t *kl = json_object_get(m, "kernel_log");
+
+		for (size_t k = 0; k < n; k++) {
+			outside += s[k].kernel_outside;
+			if (!*lines && s[k].kernel_lines)
+				lines = s[k].kernel_lines;
+		}
+		/* Problems outside every case, in any source (its console included), stay problems. */
+		if (json_is_object(kl) || outside) {
+			if (!json_is_object(kl)) {
+				kl = json_object();
+				json_object_set_new(m, "kernel_log", kl);
+			}
+			json_object_set_new(kl, "outside_cases", json_integer(outside));
+			json_object_set_new(kl, "outside_lines", json_string(lines));
+		}
+	}
 	json_object_set_new(m, "run_id", json_string(id));
 	json_object_set_new(m, "merged_from", from);
 	json_object_set_new(m, "series_stride", json_integer(SERIES_STRIDE));

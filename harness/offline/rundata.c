@@ -366,6 +366,27 @@ static int load_noise(struct pmb_run *r)
 	return err;
 }
 
+/* kernel-console.txt: problem lines vm.sh found on a guest's console that its run did not see. */
+static int load_console_problems(struct pmb_run *r)
+{
+	char path[4200];
+	size_t len, n = 0;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/kernel-console.txt", r->dir);
+	if (access(path, F_OK))
+		return 0;
+	err = pmb_read_file(path, PMB_MAX_META_BYTES, &r->console_buf, &len);
+	if (err)
+		return err;
+	for (size_t i = 0; i < len; i++)
+		n += r->console_buf[i] == '\n';
+	r->kernel_outside += (long long)(n ? n : len > 0);
+	if (!*r->kernel_lines)
+		r->kernel_lines = r->console_buf;
+	return 0;
+}
+
 static int load(const char *dir, struct pmb_run *r, bool any_status)
 {
 	size_t n = strlen(dir);
@@ -396,6 +417,9 @@ static int load(const char *dir, struct pmb_run *r, bool any_status)
 			return pmb_fail(-EINVAL, "%s/meta.json: kernel_log.outside_cases is not a count", r->dir);
 		r->kernel_outside = o ? json_integer_value(o) : 0;
 	}
+	err = load_console_problems(r);
+	if (err)
+		return err;
 	err = load_cases(r);
 	if (!err)
 		err = load_samples(r);
@@ -424,6 +448,7 @@ void pmb_run_free(struct pmb_run *r)
 	pmb_tsv_free(&r->samples_tsv);
 	pmb_strmap_free(&r->case_map);
 	pmb_strmap_free(&r->series_map);
+	free(r->console_buf);
 	json_decref(r->meta);
 	memset(r, 0, sizeof(*r));
 }

@@ -56,6 +56,7 @@ struct pmb_run {
 	bool busy;		/* the host was busy while it ran (meta.json host_noise, or host-noise.json) */
 	long long kernel_outside;	/* kernel problems logged outside every case (meta.json kernel_log) */
 	const char *kernel_lines;
+	char *console_buf;	/* kernel-console.txt, written by vm.sh */
 	char busy_why[256];
 	struct pmb_tsv cases_tsv, samples_tsv;
 	struct pmb_rcase *cases;
