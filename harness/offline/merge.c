@@ -12,6 +12,7 @@
 #include "compare.h"
 #include "lib/opt.h"
 #include "lib/outdir.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -179,7 +180,10 @@ static int write_meta(const char *out, const char *id, struct pmb_run *s, size_t
 				json_object_set_new(m, "kernel_log", kl);
 			}
 			json_object_set_new(kl, "outside_cases", json_integer(outside));
-			json_object_set_new(kl, "outside_lines", json_string(lines));
+			char clean[2048];
+
+			pmb_text_clean(lines, clean, sizeof(clean));
+			json_object_set_new(kl, "outside_lines", json_string(clean));
 		}
 	}
 	json_object_set_new(m, "run_id", json_string(id));
