@@ -19,21 +19,23 @@ struct profile {
 	const char *name, *desc;
 	const char *kinds, *swapouts, *sizes, *dirty, *swapped, *methods, *batches;
 	unsigned rounds, warmup, series, sparse_reads, swapin_rounds;
+	double precision;	/* target half-width, % */
+	unsigned time_budget;	/* s per case */
 };
 
 static const struct profile profiles[] = {
 	{ "cover-letter", "the 2021 cover letter scaled to fit: 4 GiB under a 1 GiB limit, batch sweep",
 	  "private-anon,shared-anon", "cgroup", "4G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 64, 0 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 3, 1, 2, 64, 0, 1.0, 90 },
 	{ "cover-letter-full", "the 2021 cover letter at full size: 16 GiB under a 4 GiB limit, batch sweep",
 	  "private-anon,shared-anon", "cgroup", "16G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 1, 64, 0 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 2, 1, 2, 64, 0, 1.0, 100 },
 	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 30, 3, 3, 256, 5 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 3, 256, 5, 0.5, 10 },
 	{ "standard", "sizes 64M and 256M, dirty 50/100%, swapped 0/50/100%",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M,256M", "50,100", "0,50,100",
-	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 15, 3, 3, 512, 5 },
+	  "dense,sparse,batched", "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 3, 512, 5, 0.5, 20 },
 };
 
 static const struct profile *find_profile(const char *name)
@@ -168,7 +170,7 @@ static int o_verbose(void *o, const char *v, const char *n) { (void)o; (void)v; 
 enum {	/* rows whose profile value applies unless given */
 	R_PROFILE, R_KINDS, R_SWAPOUT, R_SIZE, R_DIRTY, R_SWAPPED, R_LAYOUT, R_METHODS, R_BATCHES,
 	R_QD, R_VIEWS, R_TOUCH, R_SEQUENCE, R_NOSEQUENCE, R_SWAPIN, R_ROUNDS, R_WARMUP, R_SERIES,
-	R_SPARSE,
+	R_SPARSE, R_PRECISION, R_BUDGET,
 };
 
 #define OFF(f) offsetof(struct pmb_params, f)
@@ -206,9 +208,17 @@ static const struct pmb_opt run_opts[] = {
 		       .min = 1, .max = 100000 },
 	[R_WARMUP] = { "warmup", 0, PMB_OPT_UINT32, OFF(warmup), "N", "warm-up rounds per series, discarded", .min = 0, .max = 1000 },
 	[R_SERIES] = { "series", 0, PMB_OPT_UINT32, OFF(series), "N",
-		       "timed series per case; the state is re-checked around each", .min = 1, .max = 1000 },
+		       "timed series per case, each on a fresh build of its state (the\n"
+		       "least with --precision); the state is re-checked around each", .min = 1, .max = 1000 },
 	[R_SPARSE] = { "sparse-reads", 0, PMB_OPT_UINT32, OFF(sparse_reads), "N", "single-entry reads per sparse sample",
 		       .min = 1, .max = 1 << 20 },
+	[R_PRECISION] = { "precision", 0, PMB_OPT_PCT, OFF(precision), "PCT",
+			  "target 95% CI half-width of every series' median: add rounds and\n"
+			  "fresh states until it is met or the budget is spent (0: fixed)" },
+	[R_BUDGET] = { "time-budget", 0, PMB_OPT_UINT32, OFF(time_budget), "SEC",
+		       "timing seconds per case at most with --precision (0: none)", .max = 86400 },
+	{ "max-series", 0, PMB_OPT_UINT32, OFF(max_series), "N", "states per case at most with --precision (default 20)",
+	  .min = 1, .max = 1000 },
 	{ "cpu", 0, PMB_OPT_UINT32, OFF(cpu), "N", "CPU to pin the reader to (default: the last one)", .min = 0,
 	  .max = 4095 },
 	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "N", "seed of every random choice (default 1)", .max = UINT64_MAX },
@@ -270,6 +280,10 @@ static int apply_profile(struct pmb_params *p, const struct profile *pr, uint64_
 		p->sparse_reads = pr->sparse_reads;
 	if (UNSEEN(R_SWAPIN))
 		p->swapin_rounds = pr->swapin_rounds;
+	if (UNSEEN(R_PRECISION))
+		p->precision = pr->precision;
+	if (UNSEEN(R_BUDGET))
+		p->time_budget = pr->time_budget;
 #undef UNSEEN
 	return err ? -EINVAL : 0;
 }
@@ -293,6 +307,7 @@ int pmb_params_parse(int argc, char **argv, struct pmb_params *p, bool verify)
 	p->timing = !verify;
 	p->check_content = true;
 	p->qd = 8;
+	p->max_series = 20;
 	p->views[0] = "self";
 	p->nviews = 1;
 	p->touch = "write";
@@ -301,6 +316,8 @@ int pmb_params_parse(int argc, char **argv, struct pmb_params *p, bool verify)
 		return err;
 	if (apply_profile(p, find_profile(p->profile), seen))
 		return -EINVAL;
+	if (p->max_series < p->series)
+		p->max_series = p->series;
 	if ((long)p->cpu >= ncpu)
 		return pmb_fail(-EINVAL, "--cpu: %u is not an online CPU (0..%ld)", p->cpu, ncpu - 1);
 	if (!p->swap_size) {

@@ -40,6 +40,9 @@ struct pmb_params {
 	unsigned swapin_rounds;			/* swap-in timings per case */
 	uint64_t seed;
 	unsigned rounds, warmup, series, sparse_reads, qd;
+	double precision;			/* target 95% CI half-width in %, 0: fixed rounds and series */
+	unsigned time_budget;			/* seconds of timing per case at most, 0: none */
+	unsigned max_series;			/* states per case at most */
 	unsigned cpu;
 	const char *swap;			/* zram | existing | PATH */
 	uint64_t swap_size;
@@ -66,10 +69,12 @@ struct pmb_case {
 	uint64_t smaps_swap_kb, oracle_swap_kb;
 	const char *agree;			/* yes no - */
 	char userspace[32];			/* the userspace method against the oracle: yes, no:N, - */
+	char methods_wrong[256];		/* methods whose pages differ from the oracle: "scan-ioctl:2048" */
 	int start_pmd_pos;			/* the region's first page's index in its 2 MiB block, -1 unknown */
 	long thp_pages;				/* pages mapped by PMDs when built (thp-shmem), -1 unknown */
 	unsigned series_total, series_discarded;
 	unsigned kernel_log;			/* kernel problems (WARN, BUG, Oops...) logged while it ran */
+	char sampling[160];			/* how timing stopped: fixed, met, budget, max-series */
 };
 
 extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */

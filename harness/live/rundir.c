@@ -280,6 +280,9 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	json_object_set_new(o, "qd", json_integer(p->qd));
 	json_object_set_new(o, "sequence", json_boolean(p->sequence));
 	json_object_set_new(o, "swapin_rounds", json_integer(p->swapin_rounds));
+	json_object_set_new(o, "precision_pct", json_real(p->precision));
+	json_object_set_new(o, "time_budget_s", json_integer(p->time_budget));
+	json_object_set_new(o, "max_series", json_integer(p->max_series));
 	json_object_set_new(o, "swap", json_string(p->swap));
 	json_object_set_new(o, "swap_size_bytes", json_integer((json_int_t)p->swap_size));
 	json_object_set_new(o, "cgroup", json_string(p->cgroup));
@@ -394,6 +397,8 @@ int pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct p
 	pmb_tsv_set(&row, PMB_C_START_PMD_POS, "%d", c->start_pmd_pos);
 	pmb_tsv_set(&row, PMB_C_THP_PAGES, "%ld", c->thp_pages);
 	pmb_tsv_set(&row, PMB_C_KERNEL_LOG, "%u", c->kernel_log);
+	pmb_tsv_set(&row, PMB_C_SAMPLING, "%s", c->sampling[0] ? c->sampling : "-");
+	pmb_tsv_set(&row, PMB_C_METHODS_WRONG, "%s", c->methods_wrong[0] ? c->methods_wrong : "-");
 	err = pmb_tsv_write_row(rd->cases, &row);
 	fflush(rd->cases);
 	return err;

@@ -4,38 +4,50 @@
  * measured read samples of a run, under the "exact" and the "pmd" walk
  * hypotheses, with bootstrap CIs; the position-in-PMD effect of sparse reads;
  * with DIR2, the change of every coefficient.  docs/model.md explains it.
+ *
+ * This file holds what is particular to pagemap: which entries a read walks,
+ * what kind each is, and how the results are reported.  The least squares,
+ * the robust weights and the bootstrap intervals are lib/stats/fit.h.
+ *
+ * A run directory comes from another machine: rundata.c checks every field,
+ * and nothing here loops more than a bounded number of times per input row
+ * (walks are counted in closed form; series and walk statistics are found
+ * through hash maps).
  */
 #include "harness/cmd.h"
 #include "model.h"
+#include "lib/opt.h"
+#include "lib/outdir.h"
 #include "lib/pagemap.h"
-#include "rundata.h"
+#include "lib/stats/fit.h"
 #include "lib/stats/stats.h"
+#include "lib/strmap.h"
 #include "lib/util.h"
+#include "rundata.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ERR_SCHEMA	(-EPROTO)	/* not a pagemap-bench/1 run: usage */
 #define ERR_NODATA	(-ENODATA)	/* nothing to fit: cannot run */
 #define ERR_NOTDONE	(-EBUSY)	/* run not complete: cannot run */
 #define TIE_PCT		5.0		/* RMS errors closer than this: no better fit */
-#define HUBER_K		1.345		/* robust: full weight within K robust SDs */
 #define PASSES_RELATIVE	3
 #define PASSES_ROBUST	8
 #define MODEL_FORMULA	"ns = a*syscalls + r*entries_returned + b*none_ptes + " \
 			"b_present*present_ptes + b_swap*swap_ptes + b_hole*hole_entries + " \
 			"c*none_ptes_in_shmem (entries walked of each kind)"
 
-/* How samples are weighted in the least squares (docs/model.md). */
+/* How samples are weighted in the least squares (docs/model.md); the order of weight_name. */
 enum weighting { W_OLS, W_RELATIVE, W_ROBUST };
-static const char *const weight_name[] = { "ols", "relative", "robust" };
+static const char *const weight_name[] = { "ols", "relative", "robust", NULL };
 
 #define MAX_SOURCES	16
 
@@ -77,40 +89,67 @@ static const char *const why_collinear[PMB_NCOEF] = {
 		       "other terms (no private none PTEs, or every case has the same mix)",
 };
 
+/* ---- how far a read walks ---- */
 
 const char *pmb_model_hyp_name(enum pmb_model_hyp h)
 {
 	return h == PMB_HYP_EXACT ? "exact" : "pmd";
 }
 
-static uint64_t read_walk(enum pmb_model_hyp h, uint64_t pos, uint64_t len)
+/* Entries from virtual page e to the end of its 2 MiB block (0 on a boundary). */
+static uint64_t to_block_end(uint64_t e)
 {
-	uint64_t end = pos + len;
-
-	if (h == PMB_HYP_EXACT)
-		return len;
-	return (end + PMB_PMD_PAGES - 1) / PMB_PMD_PAGES * PMB_PMD_PAGES - pos;
+	return (PMB_PMD_PAGES - e % PMB_PMD_PAGES) % PMB_PMD_PAGES;
 }
 
+/* One read of len entries from virtual page pos. */
+static uint64_t read_walk(enum pmb_model_hyp h, uint64_t pos, uint64_t len)
+{
+	return h == PMB_HYP_EXACT ? len : len + to_block_end(pos + len);
+}
+
+/*
+ * Under pmd, read k of a pass (m reads from page pos, the region ending at
+ * E = pos + n) walks its own entries plus the rest of the block its last
+ * entry is in.  So the pass walks n + sum over reads of to_block_end(end of
+ * read k); the full reads end at pos + j * batch (j = 1 .. m-1), whose block
+ * positions repeat with period 512 / gcd(batch, 512), and the last ends at E.
+ * The reads whose block end lies past E are those that end in E's own
+ * (partial) block: each walks to_block_end(E) entries outside the region.
+ */
 uint64_t pmb_model_pass_split(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch,
 			      uint64_t *outside)
 {
-	uint64_t i, sum = 0;
+	uint64_t reads, full, period, j, per_period = 0, partial = 0, pad, end, tail;
 
 	*outside = 0;
 	if (!batch || batch > n)
 		batch = n;
-	if (h == PMB_HYP_EXACT)
+	if (h == PMB_HYP_EXACT || !n)
 		return n;
-	for (i = 0; i < n; i += batch) {
-		uint64_t len = n - i < batch ? n - i : batch;
-		uint64_t w = read_walk(h, (pos + i) % PMB_PMD_PAGES, len);
+	pos %= PMB_PMD_PAGES;
+	reads = (n - 1) / batch + 1;
+	full = reads - 1;
+	/* The largest power of two dividing batch, at most 512, sets the period. */
+	period = PMB_PMD_PAGES / ((batch & -batch) < PMB_PMD_PAGES ? (batch & -batch) : PMB_PMD_PAGES);
+	for (j = 1; j <= period && j <= full; j++) {
+		uint64_t t = to_block_end(pos + j % PMB_PMD_PAGES * (batch % PMB_PMD_PAGES));
 
-		sum += w;
-		if (w > n - i)
-			*outside += w - (n - i);
+		per_period += t;
+		if (j <= full % period)
+			partial += t;
 	}
-	return sum;
+	end = pos + n;
+	pad = full / period * per_period + partial + to_block_end(end);
+	tail = to_block_end(end);
+	if (tail) {
+		uint64_t floor_end = end - end % PMB_PMD_PAGES;
+		/* Full reads ending at or before floor_end stay inside the region. */
+		uint64_t inside = floor_end > pos ? (floor_end - pos) / batch : 0;
+
+		*outside = (1 + full - (inside < full ? inside : full)) * tail;
+	}
+	return n + pad;
 }
 
 uint64_t pmb_model_pass_walk(enum pmb_model_hyp h, unsigned pos, uint64_t n, uint64_t batch)
@@ -137,56 +176,6 @@ double pmb_model_sparse_outside(unsigned p, uint64_t n, unsigned q)
 	return walk > n - last ? (double)(walk - (n - last)) / (double)k : 0;
 }
 
-/* Gaussian elimination with partial pivoting on the equilibrated system. */
-int pmb_model_solve(const double g[PMB_NCOEF][PMB_NCOEF], const double rhs[PMB_NCOEF],
-		    const bool use[PMB_NCOEF], double beta[PMB_NCOEF])
-{
-	double m[PMB_NCOEF][PMB_NCOEF + 1], s[PMB_NCOEF];
-	int idx[PMB_NCOEF], k = 0, i, j, r;
-
-	for (i = 0; i < PMB_NCOEF; i++) {
-		beta[i] = 0;
-		if (use[i])
-			idx[k++] = i;
-	}
-	for (i = 0; i < k; i++) {
-		s[i] = sqrt(g[idx[i]][idx[i]]);
-		if (!(s[i] > 0) || !isfinite(s[i]))
-			return -EDOM;
-	}
-	for (i = 0; i < k; i++) {
-		for (j = 0; j < k; j++)
-			m[i][j] = g[idx[i]][idx[j]] / (s[i] * s[j]);
-		m[i][k] = rhs[idx[i]] / s[i];
-	}
-	for (i = 0; i < k; i++) {
-		int p = i;
-
-		for (r = i + 1; r < k; r++)
-			if (fabs(m[r][i]) > fabs(m[p][i]))
-				p = r;
-		if (fabs(m[p][i]) < 1e-9)
-			return -EDOM;
-		for (j = 0; j <= k && p != i; j++) {
-			double t = m[i][j];
-
-			m[i][j] = m[p][j];
-			m[p][j] = t;
-		}
-		for (r = 0; r < k; r++) {
-			double f = m[r][i] / m[i][i];
-
-			if (r == i)
-				continue;
-			for (j = i; j <= k; j++)
-				m[r][j] -= f * m[i][j];
-		}
-	}
-	for (i = 0; i < k; i++)
-		beta[idx[i]] = m[i][k] / m[i][i] / s[i];
-	return 0;
-}
-
 /* ---- one run's data ---- */
 
 struct obs {
@@ -198,6 +187,7 @@ struct obs {
 	size_t grp;
 };
 
+/* One series: the samples of one (case, method, batch, qd, series); the bootstrap's strata. */
 struct group {
 	size_t cidx;
 	const char *method;
@@ -232,9 +222,10 @@ struct hypfit {
 	double *boot[PMB_NCOEF];	/* one value per resample, NAN when singular */
 };
 
+/* The normal equations under each hypothesis, and the sparse reads' ns against pmd_pos. */
 struct accum {
-	double g[PMB_NHYP][PMB_NCOEF][PMB_NCOEF], h[PMB_NHYP][PMB_NCOEF];
-	double n, sx, sy, sxx, sxy;	/* sparse: ns against pmd_pos */
+	struct pmb_lsq ls[PMB_NHYP];
+	struct pmb_linreg sparse;
 };
 
 struct mrun {
@@ -243,18 +234,18 @@ struct mrun {
 	size_t nobs, ocap;
 	struct group *grp;
 	size_t ngrp, gcap;
+	struct pmb_strmap grp_map;	/* series key -> index in grp */
 	struct amp *amp;
 	size_t namp, acap;
+	struct pmb_strmap amp_map;	/* "method\tbatch" -> index in amp */
 	struct excl excl[16];
 	size_t nexcl, excl_other;
-	int start_col;			/* start_pmd_pos in cases.tsv, or -1 */
 	size_t start_unknown;		/* cases whose start was assumed aligned */
 	size_t batch_fixed;		/* rows whose batch did not match reads */
 	struct pmb_tsv src[MAX_SOURCES];	/* a merged run's sources' cases.tsv */
-	int src_col[MAX_SOURCES];		/* their start_pmd_pos column, -1 if unusable */
 	long long stride;			/* merge.c: source k's series n became k * stride + n */
 	size_t nsrc, src_found;
-	int *src_start;			/* [source][case]: start, -1 unknown, -2 not looked up */
+	int *src_start;			/* [source][case]: its start_pmd_pos there, -1 unknown */
 	size_t src_fallback;		/* samples whose source start was not found */
 	size_t nambig;			/* sparse reads left out of the fits */
 	struct hypfit fit[PMB_NHYP];
@@ -265,6 +256,7 @@ struct mrun {
 	double bucket_med[PMB_MODEL_BUCKETS];
 	size_t bucket_n[PMB_MODEL_BUCKETS];
 	uint64_t memo_key[3], memo_val, memo_out;	/* the last pmd pass walk */
+	bool memo_set;
 	enum weighting weight;
 	double *gmed;			/* median ns of each group */
 };
@@ -316,27 +308,6 @@ static int case_start_known(const struct mrun *m, size_t cidx)
 	return v >= 0 && v < PMB_PMD_PAGES ? (int)v : -1;
 }
 
-/* A source's start_pmd_pos of case cidx, -1 when unknown. */
-static int source_start(struct mrun *m, size_t k, size_t cidx)
-{
-	int *slot = &m->src_start[k * m->r.ncases + cidx];
-	const struct pmb_tsv *t = &m->src[k];
-	int idcol;
-	size_t row;
-	long long v;
-
-	if (*slot != -2)
-		return *slot;
-	*slot = -1;
-	idcol = t->cells ? PMB_C_CASE : -1;
-	for (row = 0; idcol >= 0 && m->src_col[k] >= 0 && row < t->nrows; row++)
-		if (!strcmp(pmb_tsv_get(t, row, idcol), m->r.cases[cidx].id) &&
-		    !pmb_parse_ll(pmb_tsv_get(t, row, m->src_col[k]), &v) && v >= 0 &&
-		    v < PMB_PMD_PAGES)
-			*slot = (int)v;
-	return *slot;
-}
-
 /*
  * Where the walk of a sample's pass starts.  A merged run (pmbench merge)
  * keeps only its first source's start_pmd_pos, so the sample's own source is
@@ -351,7 +322,7 @@ static unsigned case_start(struct mrun *m, size_t cidx, long long series)
 		size_t k = (size_t)(series / m->stride);
 
 		if (k < m->nsrc)
-			v = source_start(m, k, cidx);
+			v = m->src_start[k * m->r.ncases + cidx];
 		if (v < 0)
 			m->src_fallback++;
 	}
@@ -360,10 +331,28 @@ static unsigned case_start(struct mrun *m, size_t cidx, long long series)
 	return v < 0 ? 0 : (unsigned)v;
 }
 
+/* Source k's start_pmd_pos of every case of the run it knows (one pass over its rows). */
+static void source_starts(struct mrun *m, size_t k)
+{
+	const struct pmb_tsv *t = &m->src[k];
+	long long v;
+
+	if (t->map[PMB_C_START_PMD_POS] < 0)
+		return;
+	for (size_t row = 0; row < t->nrows; row++) {
+		long c = pmb_run_find_case(&m->r, pmb_tsv_get(t, row, PMB_C_CASE));
+
+		if (c >= 0 && !pmb_parse_ll(pmb_tsv_get(t, row, PMB_C_START_PMD_POS), &v) &&
+		    v >= 0 && v < PMB_PMD_PAGES)
+			m->src_start[k * m->r.ncases + (size_t)c] = (int)v;
+	}
+}
+
 /* The cases.tsv of each run a merged run was made from, when it can be found. */
 static int load_sources(struct mrun *m)
 {
 	json_t *from = json_object_get(m->r.meta, "merged_from");
+	json_t *stride = json_object_get(m->r.meta, "series_stride");
 	static const char *const where[] = { "/../boots/", "/../" };
 	char path[8400];
 	size_t k, w;
@@ -372,24 +361,22 @@ static int load_sources(struct mrun *m)
 		return 0;
 	m->nsrc = json_array_size(from) < MAX_SOURCES ? json_array_size(from) : MAX_SOURCES;
 	/* Runs merged before the stride was recorded used 1000. */
-	m->stride = json_is_integer(json_object_get(m->r.meta, "series_stride")) &&
-		    json_integer_value(json_object_get(m->r.meta, "series_stride")) >= 1000 ?
-		    json_integer_value(json_object_get(m->r.meta, "series_stride")) : 1000;
-	m->src_start = malloc(m->nsrc * (m->r.ncases + 1) * sizeof(int));
+	m->stride = json_is_integer(stride) && json_integer_value(stride) >= 1000 ?
+		    json_integer_value(stride) : 1000;
+	m->src_start = malloc((m->nsrc * m->r.ncases + 1) * sizeof(int));
 	if (!m->src_start)
 		return -ENOMEM;
-	for (k = 0; k < m->nsrc * (m->r.ncases + 1); k++)
-		m->src_start[k] = -2;
+	for (k = 0; k < m->nsrc * m->r.ncases; k++)
+		m->src_start[k] = -1;
 	for (k = 0; k < m->nsrc; k++) {
 		const char *id = json_string_value(json_array_get(from, k));
 
-		m->src_col[k] = -1;
 		for (w = 0; id && pmb_safe_name(id) && w < 2 && !m->src[k].cells; w++) {
 			snprintf(path, sizeof(path), "%s%s%s/cases.tsv", m->r.dir, where[w], id);
 			if (access(path, R_OK) ||
 			    pmb_tsv_load(path, &pmb_cases_table, PMB_MAX_TABLE_BYTES, &m->src[k]))
 				continue;
-			m->src_col[k] = m->src[k].map[PMB_C_START_PMD_POS] >= 0 ? PMB_C_START_PMD_POS : -1;
+			source_starts(m, k);
 			m->src_found++;
 		}
 	}
@@ -427,19 +414,22 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 	return np;
 }
 
+/* The series of a sample, made when new; -ENOMEM. */
 static long find_group(struct mrun *m, size_t cidx, const char *method, long long batch,
 		       long long qd, long long series)
 {
+	char key[512];
 	size_t i;
+	void *p;
 
-	for (i = m->ngrp; i-- > 0;) {
-		const struct group *g = &m->grp[i];
-
-		if (g->cidx == cidx && g->batch == batch && g->qd == qd && g->series == series &&
-		    !strcmp(g->method, method))
-			return (long)i;
-	}
-	if (!(m->grp = grow(m->grp, &m->gcap, m->ngrp, sizeof(*m->grp))))
+	snprintf(key, sizeof(key), "%zu\t%s\t%lld\t%lld\t%lld", cidx, method, batch, qd, series);
+	i = pmb_strmap_get(&m->grp_map, key);
+	if (i != (size_t)-1)
+		return (long)i;
+	if (!(p = grow(m->grp, &m->gcap, m->ngrp, sizeof(*m->grp))))
+		return -ENOMEM;
+	m->grp = p;
+	if (pmb_strmap_put(&m->grp_map, key, m->ngrp))
 		return -ENOMEM;
 	m->grp[m->ngrp] = (struct group){ cidx, method, batch, qd, series, 0, 0 };
 	return (long)m->ngrp++;
@@ -455,21 +445,26 @@ static double obs_walked(const struct obs *o, int h)
 static int add_amp(struct mrun *m, const struct obs *o, const char *method, long long batch,
 		   long long entries)
 {
-	struct amp *a = NULL;
+	struct amp *a;
+	char key[256];
 	size_t i;
+	void *p;
 	int h;
 
-	for (i = 0; i < m->namp && !a; i++)
-		if (m->amp[i].batch == batch && !strcmp(m->amp[i].method, method))
-			a = &m->amp[i];
-	if (!a) {
-		if (!(m->amp = grow(m->amp, &m->acap, m->namp, sizeof(*m->amp))))
+	snprintf(key, sizeof(key), "%s\t%lld", method, batch);
+	i = pmb_strmap_get(&m->amp_map, key);
+	if (i == (size_t)-1) {
+		if (!(p = grow(m->amp, &m->acap, m->namp, sizeof(*m->amp))))
 			return -ENOMEM;
-		a = &m->amp[m->namp++];
-		memset(a, 0, sizeof(*a));
-		a->method = method;
-		a->batch = batch;
+		m->amp = p;
+		if (pmb_strmap_put(&m->amp_map, key, m->namp))
+			return -ENOMEM;
+		i = m->namp++;
+		memset(&m->amp[i], 0, sizeof(m->amp[i]));
+		m->amp[i].method = method;
+		m->amp[i].batch = batch;
 	}
+	a = &m->amp[i];
 	for (h = 0; h < PMB_NHYP; h++)
 		a->walked[h] += obs_walked(o, h);
 	a->entries += (double)entries;
@@ -489,24 +484,25 @@ static uint64_t row_batch(struct mrun *m, long long batch, long long entries, lo
 	return b;
 }
 
+/* The pmd walk of a pass, remembered for the next sample of the same series. */
 static uint64_t pmd_walk(struct mrun *m, unsigned pos, uint64_t n, uint64_t b, uint64_t *out)
 {
-	if (m->memo_key[0] != pos || m->memo_key[1] != n || m->memo_key[2] != b || !m->memo_val) {
+	if (!m->memo_set || m->memo_key[0] != pos || m->memo_key[1] != n || m->memo_key[2] != b) {
 		m->memo_key[0] = pos;
 		m->memo_key[1] = n;
 		m->memo_key[2] = b;
 		m->memo_val = pmb_model_pass_split(PMB_HYP_PMD, pos, n, b, &m->memo_out);
+		m->memo_set = true;
 	}
 	*out = m->memo_out;
 	return m->memo_val;
 }
 
-/* Column indexes of samples.tsv that the model reads. */
-enum { S_CASE, S_METHOD, S_BATCH, S_QD, S_SERIES, S_WARM, S_DISC, S_ENTRIES, S_READS, S_NS,
-       S_POS, S_NCOLS };
-static const char *const scol_name[S_NCOLS] = {
-	"case", "method", "batch", "qd", "series", "warmup", "discarded", "entries", "reads",
-	"ns", "pmd_pos",
+/* What the model reads of a samples.tsv row (rundata.c checked each field already). */
+struct srow {
+	const char *method;
+	long cidx;
+	long long batch, qd, series, warm, disc, entries, reads, ns, pos;
 };
 
 /*
@@ -519,82 +515,107 @@ static const char *const scol_name[S_NCOLS] = {
  * the read is left out of the fits (a two-valued regressor would bias them,
  * and robust weighting would make that worse).
  */
-static bool sample_walk(struct mrun *m, size_t cidx, const long long *v, uint64_t b,
-			double in[PMB_NHYP], double out[PMB_NHYP])
+static bool sample_walk(struct mrun *m, const struct srow *s, uint64_t b, double in[PMB_NHYP],
+			double out[PMB_NHYP])
 {
-	long long entries = v[S_ENTRIES], pos = v[S_POS];
-	unsigned start = case_start(m, cidx, v[S_SERIES]);
+	size_t cidx = (size_t)s->cidx;
+	unsigned start = case_start(m, cidx, s->series);
 	uint64_t o, w;
 
-	in[PMB_HYP_EXACT] = (double)entries;
+	in[PMB_HYP_EXACT] = (double)s->entries;
 	out[PMB_HYP_EXACT] = 0;
-	if (pos >= 0) {
+	if (s->pos >= 0) {
 		long long pages = m->r.cases[cidx].pages;
 
-		w = read_walk(PMB_HYP_PMD, (uint64_t)pos, (uint64_t)entries);
-		out[PMB_HYP_PMD] = pages > 0 && entries == 1 ?
-			pmb_model_sparse_outside(start, (uint64_t)pages, (unsigned)pos) : 0;
+		w = read_walk(PMB_HYP_PMD, (uint64_t)s->pos, (uint64_t)s->entries);
+		out[PMB_HYP_PMD] = pages > 0 && s->entries == 1 ?
+			pmb_model_sparse_outside(start, (uint64_t)pages, (unsigned)s->pos) : 0;
 		in[PMB_HYP_PMD] = (double)w - out[PMB_HYP_PMD];
 		/* Pages at pos in more than one block, one of which ends past the region. */
 		return out[PMB_HYP_PMD] > 0 &&
-		       ((uint64_t)pos + PMB_PMD_PAGES - start) % PMB_PMD_PAGES + PMB_PMD_PAGES <
+		       ((uint64_t)s->pos + PMB_PMD_PAGES - start) % PMB_PMD_PAGES + PMB_PMD_PAGES <
 		       (uint64_t)pages;
 	}
-	w = pmd_walk(m, start, (uint64_t)entries, b, &o);
+	w = pmd_walk(m, start, (uint64_t)s->entries, b, &o);
 	in[PMB_HYP_PMD] = (double)(w - o);
 	out[PMB_HYP_PMD] = (double)o;
 	return false;
 }
 
-static int add_row(struct mrun *m, size_t row, const int *ix, const long long *v)
+static int add_row(struct mrun *m, const struct srow *s)
 {
-	const struct pmb_tsv *t = &m->r.samples_tsv;
-	const char *method = pmb_tsv_get(t, row, ix[S_METHOD]);
-	long cidx = pmb_run_find_case(&m->r, pmb_tsv_get(t, row, ix[S_CASE]));
-	long long entries = v[S_ENTRIES], reads = v[S_READS], pos = v[S_POS];
 	double f[PMB_NCOEF], in[PMB_NHYP], out[PMB_NHYP];
 	struct obs *o;
 	long g;
+	void *p;
 	int h, k;
 
-	if (cidx < 0)
-		return -EINVAL;
-	g = find_group(m, (size_t)cidx, method, v[S_BATCH], v[S_QD], v[S_SERIES]);
+	g = find_group(m, (size_t)s->cidx, s->method, s->batch, s->qd, s->series);
 	if (g < 0)
 		return (int)g;
-	if (!(m->obs = grow(m->obs, &m->ocap, m->nobs, sizeof(*m->obs))))
+	if (!(p = grow(m->obs, &m->ocap, m->nobs, sizeof(*m->obs))))
 		return -ENOMEM;
+	m->obs = p;
 	o = &m->obs[m->nobs++];
-	o->skip = sample_walk(m, (size_t)cidx, v, row_batch(m, v[S_BATCH], entries, reads), in,
-			      out);
+	o->skip = sample_walk(m, s, row_batch(m, s->batch, s->entries, s->reads), in, out);
 	m->nambig += o->skip;
-	case_mix(&m->r.cases[cidx], f);
-	o->y = (double)v[S_NS];
-	o->pos = pos >= 0 ? (int)pos : -1;
+	case_mix(&m->r.cases[s->cidx], f);
+	o->y = (double)s->ns;
+	o->pos = s->pos >= 0 ? (int)s->pos : -1;
 	o->grp = (size_t)g;
 	for (h = 0; h < PMB_NHYP; h++) {
 		for (k = 0; k < PMB_NCOEF; k++)
 			o->x[h][k] = in[h] * f[k];
-		o->x[h][PMB_COEF_A] = (double)reads;
-		o->x[h][PMB_COEF_R] = (double)entries;
+		o->x[h][PMB_COEF_A] = (double)s->reads;
+		o->x[h][PMB_COEF_R] = (double)s->entries;
 		o->x[h][PMB_COEF_BH] += out[h];
 	}
 	m->grp[g].n++;
-	return add_amp(m, o, method, v[S_BATCH], entries);
+	return add_amp(m, o, s->method, s->batch, s->entries);
 }
 
-static int parse_row(const struct pmb_tsv *t, size_t row, const int *ix, long long *v)
+/* A whole number of a row in [lo, hi]; one line naming file:line otherwise. */
+static int row_int(const struct pmb_tsv *t, size_t row, int col, long long lo, long long hi,
+		   long long *v)
 {
-	static const int num[] = { S_BATCH, S_QD, S_SERIES, S_WARM, S_DISC, S_ENTRIES, S_READS,
-				   S_NS, S_POS };
-	size_t i;
+	const char *s = pmb_tsv_get(t, row, col);
 
-	for (i = 0; i < sizeof(num) / sizeof(num[0]); i++)
-		if (pmb_parse_ll(pmb_tsv_get(t, row, ix[num[i]]), &v[num[i]]))
-			return -EINVAL;
-	if (v[S_ENTRIES] < 0 || v[S_READS] < 0 || v[S_NS] < 0 || v[S_POS] >= PMB_PMD_PAGES)
-		return -EINVAL;
+	if (pmb_parse_ll(s, v) || *v < lo || *v > hi)
+		return pmb_fail(-EINVAL, "%s:%zu: %s '%.40s' is not a whole number from %lld to %lld",
+				t->what, pmb_tsv_line(row), t->t->cols[col].name, s, lo, hi);
 	return 0;
+}
+
+/*
+ * One row of samples.tsv.  rundata.c has checked it against its case; the
+ * bounds are checked again here because the walks below rely on them: an
+ * entry count is at most the case's pages (at most 2^32), so nothing is
+ * counted past 2^43 and no count can overflow.
+ */
+static int parse_row(const struct mrun *m, size_t row, struct srow *s)
+{
+	const struct pmb_tsv *t = &m->r.samples_tsv;
+	const char *id = pmb_tsv_get(t, row, PMB_S_CASE);
+	long long pages;
+
+	s->cidx = pmb_run_find_case(&m->r, id);
+	if (s->cidx < 0)
+		return pmb_fail(-EINVAL, "%s:%zu: case '%.60s' is not in cases.tsv", t->what,
+				pmb_tsv_line(row), id);
+	pages = m->r.cases[s->cidx].pages;
+	s->method = pmb_tsv_get(t, row, PMB_S_METHOD);
+	if (pages < 0 || pages > (long long)PMB_MAX_CASE_PAGES)
+		return pmb_fail(-EINVAL, "%s:%zu: case '%.60s' has %lld pages", t->what,
+				pmb_tsv_line(row), id, pages);
+	return row_int(t, row, PMB_S_BATCH, 1, (long long)PMB_MAX_CASE_PAGES, &s->batch) ||
+	       row_int(t, row, PMB_S_QD, 1, 1 << 20, &s->qd) ||
+	       row_int(t, row, PMB_S_SERIES, 0, INT32_MAX, &s->series) ||
+	       row_int(t, row, PMB_S_WARMUP, 0, 1, &s->warm) ||
+	       row_int(t, row, PMB_S_DISCARDED, 0, 1, &s->disc) ||
+	       row_int(t, row, PMB_S_ENTRIES, 0, pages, &s->entries) ||
+	       row_int(t, row, PMB_S_READS, 0, 4 * pages + 64, &s->reads) ||
+	       row_int(t, row, PMB_S_NS, 0, INT64_MAX / 4, &s->ns) ||
+	       row_int(t, row, PMB_S_PMD_POS, -1, PMB_PMD_PAGES - 1, &s->pos) ? -EINVAL : 0;
 }
 
 static int group_medians(struct mrun *m)
@@ -645,72 +666,52 @@ static int sort_by_group(struct mrun *m)
 static int load_obs(struct mrun *m)
 {
 	const struct pmb_tsv *t = &m->r.samples_tsv;
-	int ix[S_NCOLS], i, err;
-	long long v[S_NCOLS];
+	struct srow s;
 	size_t row;
+	int err;
 
-	for (i = 0; i < S_NCOLS; i++)
-		ix[i] = pmb_tsv_colidx(&pmb_samples_table, scol_name[i]);
 	err = load_sources(m);
 	if (err)
 		return err;
 	for (row = 0; row < t->nrows; row++) {
-		if (parse_row(t, row, ix, v))
-			return pmb_err(-EINVAL, "%s/samples.tsv:%zu: a number field is malformed",
-				       m->r.dir, row + 3);
-		if (v[S_WARM] || v[S_DISC] || !v[S_ENTRIES] || !v[S_READS])
+		if (parse_row(m, row, &s))
+			return -EINVAL;
+		if (s.warm || s.disc || !s.entries || !s.reads)
 			continue;
-		if (!is_read_method(pmb_tsv_get(t, row, ix[S_METHOD]))) {
-			count_excluded(m, pmb_tsv_get(t, row, ix[S_METHOD]));
+		if (!is_read_method(s.method)) {
+			count_excluded(m, s.method);
 			continue;
 		}
-		err = add_row(m, row, ix, v);
+		err = add_row(m, &s);
 		if (err)
-			return pmb_err(err, "%s/samples.tsv:%zu", m->r.dir, row + 3);
+			return err;
 	}
 	for (row = 0; row < m->r.ncases; row++)
 		m->start_unknown += case_start_known(m, row) < 0;
 	return sort_by_group(m);
 }
 
-/* ---- fitting ---- */
+/* ---- fitting (the statistics are lib/stats/fit.h) ---- */
+
+static void accum_init(struct accum *acc)
+{
+	for (int h = 0; h < PMB_NHYP; h++)
+		pmb_lsq_init(&acc->ls[h], PMB_NCOEF);
+	memset(&acc->sparse, 0, sizeof(acc->sparse));
+}
 
 static void accumulate(struct accum *acc, const struct obs *o)
 {
-	int h, i, j;
-
-	for (h = 0; h < PMB_NHYP; h++)
-		for (i = 0; i < PMB_NCOEF; i++) {
-			for (j = i; j < PMB_NCOEF; j++)
-				acc->g[h][i][j] += o->w[h] * o->x[h][i] * o->x[h][j];
-			acc->h[h][i] += o->w[h] * o->x[h][i] * o->y;
-		}
-	if (o->pos >= 0) {
-		acc->n++;
-		acc->sx += o->pos;
-		acc->sy += o->y;
-		acc->sxx += (double)o->pos * o->pos;
-		acc->sxy += o->pos * o->y;
-	}
+	for (int h = 0; h < PMB_NHYP; h++)
+		pmb_lsq_add(&acc->ls[h], o->x[h], o->y, o->w[h]);
+	if (o->pos >= 0)
+		pmb_linreg_add(&acc->sparse, (double)o->pos, o->y);
 }
 
-static void symmetrize(struct accum *acc)
+static void accum_finish(struct accum *acc)
 {
-	int h, i, j;
-
-	for (h = 0; h < PMB_NHYP; h++)
-		for (i = 0; i < PMB_NCOEF; i++)
-			for (j = 0; j < i; j++)
-				acc->g[h][i][j] = acc->g[h][j][i];
-}
-
-static double acc_slope(const struct accum *acc)
-{
-	double d = acc->n * acc->sxx - acc->sx * acc->sx;
-
-	if (acc->n < 2 || !(d > 0))
-		return NAN;
-	return (acc->n * acc->sxy - acc->sx * acc->sy) / d;
+	for (int h = 0; h < PMB_NHYP; h++)
+		pmb_lsq_finish(&acc->ls[h]);
 }
 
 /*
@@ -718,124 +719,61 @@ static double acc_slope(const struct accum *acc)
  * unless no sample has its kind of entry or it is a linear combination of
  * those admitted before it.  -EDOM without a and at least one per-entry cost.
  */
-static int choose_coefs(struct hypfit *f, const struct accum *acc, int h, double *beta)
+static int choose_coefs(struct hypfit *f, const struct pmb_lsq *ls, double *beta)
 {
+	enum pmb_lsq_why why[PMB_LSQ_MAX];
 	bool walk = false;
-	int i;
+	int i, err = pmb_lsq_select(ls, f->use, why, beta);
 
-	for (i = 0; i < PMB_NCOEF; i++) {
-		f->use[i] = false;
-		f->why[i] = NULL;
-		if (!(acc->g[h][i][i] > 0)) {
-			f->why[i] = why_absent[i];
-			continue;
-		}
-		f->use[i] = true;
-		if (pmb_model_solve(acc->g[h], acc->h[h], f->use, beta)) {
-			f->use[i] = false;
-			f->why[i] = why_collinear[i];
-		}
-	}
+	for (i = 0; i < PMB_NCOEF; i++)
+		f->why[i] = why[i] == PMB_LSQ_EMPTY ? why_absent[i] :
+			    why[i] == PMB_LSQ_COLLINEAR ? why_collinear[i] : NULL;
 	for (i = PMB_COEF_B; i <= PMB_COEF_BH; i++)
 		walk |= f->use[i];
-	if (!f->use[PMB_COEF_A] || !walk)
-		return -EDOM;
-	return pmb_model_solve(acc->g[h], acc->h[h], f->use, beta);
+	return err || !f->use[PMB_COEF_A] || !walk ? -EDOM : 0;
 }
 
 static double pred_of(const struct obs *o, int h, const double *beta)
 {
-	double pred = 0;
-	int k;
-
-	for (k = 0; k < PMB_NCOEF; k++)
-		pred += beta[k] * o->x[h][k];
-	return pred;
+	return pmb_lsq_predict(o->x[h], beta, PMB_NCOEF);
 }
 
-/* Relative residuals of every sample under h, into r (nobs); NAN if predicted <= 0. */
-static void rel_resid(const struct mrun *m, int h, const double *beta, double *r)
+/* Residuals relative to the prediction, for the weights; NAN if predicted <= 0 or left out. */
+static void resid_of_pred(const struct mrun *m, int h, const double *beta, double *r)
 {
-	size_t i;
-
-	for (i = 0; i < m->nobs; i++) {
+	for (size_t i = 0; i < m->nobs; i++) {
 		double pred = pred_of(&m->obs[i], h, beta);
 
 		r[i] = pred > 0 && !m->obs[i].skip ? (m->obs[i].y - pred) / pred : NAN;
 	}
 }
 
-/* Median of |v| over its finite values (v is reordered). */
-static double median_abs(double *v, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		if (isfinite(v[i]))
-			v[k++] = fabs(v[i]);
-	if (!k)
-		return NAN;
-	pmb_sort(v, k);
-	return pmb_quantile(v, k, 0.5);
-}
-
-static double mare(const struct mrun *m, int h, const double *beta)
-{
-	double *r = malloc((m->nobs + 1) * sizeof(double)), v;
-	size_t i;
-
-	if (!r)
-		return NAN;
-	for (i = 0; i < m->nobs; i++) {
-		double pred = pred_of(&m->obs[i], h, beta);
-
-		r[i] = m->obs[i].y > 0 && !m->obs[i].skip ? (m->obs[i].y - pred) / m->obs[i].y :
-			NAN;
-	}
-	v = median_abs(r, m->nobs);
-	free(r);
-	return v;
-}
-
-static double rms_rel(const struct mrun *m, int h, const double *beta)
-{
-	double sum = 0;
-	size_t i, n = 0;
-	int k;
-
-	for (i = 0; i < m->nobs; i++) {
-		const struct obs *o = &m->obs[i];
-		double pred = 0;
-
-		if (!(o->y > 0) || o->skip)
-			continue;
-		for (k = 0; k < PMB_NCOEF; k++)
-			pred += beta[k] * o->x[h][k];
-		sum += (o->y - pred) * (o->y - pred) / (o->y * o->y);
-		n++;
-	}
-	return n ? sqrt(sum / (double)n) : NAN;
-}
-
 /*
- * RMS relative error of each series' median against the median of its
- * predictions: the model's misfit without the noise of single samples.
+ * The misfit of a fit: the RMS and the median of |ns - predicted| / ns over
+ * the samples in the fits, and the RMS of the same over series medians (each
+ * series' median ns against the median of its predictions: the model's misfit
+ * without the noise of single samples).
  */
-static double series_rms(const struct mrun *m, int h, const double *beta)
+static int fit_quality(const struct mrun *m, int h, const double *beta, struct hypfit *f)
 {
+	size_t n = m->nobs > m->ngrp ? m->nobs : m->ngrp;
+	double *r = malloc((n + 1) * sizeof(double));
 	double *y = malloc((m->nobs + 1) * sizeof(double));
 	double *p = malloc((m->nobs + 1) * sizeof(double));
-	double sum = 0;
-	size_t i, k, n = 0;
+	size_t i, k;
 
-	if (!y || !p) {
+	if (!r || !y || !p) {
+		free(r);
 		free(y);
 		free(p);
-		return NAN;
+		return -ENOMEM;
 	}
+	for (i = 0; i < m->nobs; i++)
+		r[i] = m->obs[i].skip ? NAN : pmb_rel_err(m->obs[i].y, pred_of(&m->obs[i], h, beta));
+	f->rms = pmb_rms(r, m->nobs);
+	f->mare = pmb_median_abs(r, m->nobs);
 	for (i = 0; i < m->ngrp; i++) {
 		const struct group *g = &m->grp[i];
-		double my, mp;
 		size_t j = 0;
 
 		for (k = 0; k < g->n; k++) {
@@ -844,27 +782,25 @@ static double series_rms(const struct mrun *m, int h, const double *beta)
 			y[j] = m->obs[g->start + k].y;
 			p[j++] = pred_of(&m->obs[g->start + k], h, beta);
 		}
-		if (!j)
-			continue;
-		pmb_sort(y, j);
-		pmb_sort(p, j);
-		my = pmb_quantile(y, j, 0.5);
-		mp = pmb_quantile(p, j, 0.5);
-		if (my > 0) {
-			sum += (my - mp) * (my - mp) / (my * my);
-			n++;
+		r[i] = NAN;
+		if (j) {
+			pmb_sort(y, j);
+			pmb_sort(p, j);
+			r[i] = pmb_rel_err(pmb_quantile(y, j, 0.5), pmb_quantile(p, j, 0.5));
 		}
 	}
+	f->srms = pmb_rms(r, m->ngrp);
+	free(r);
 	free(y);
 	free(p);
-	return n ? sqrt(sum / (double)n) : NAN;
+	return 0;
 }
 
-/* One sample's weight; beta NULL in the first pass. */
-static double obs_weight(struct mrun *m, const struct obs *o, int h, const double *beta,
-			 double r, double cut)
+/* One sample's weight; beta NULL in the first pass.  *down counts Huber's downweights. */
+static double obs_weight(const struct mrun *m, const struct obs *o, int h, const double *beta,
+			 double r, double cut, size_t *down)
 {
-	double g = m->gmed[o->grp], pred, w;
+	double g = m->gmed[o->grp], pred, w, hw;
 
 	if (o->skip)
 		return 0;
@@ -874,9 +810,10 @@ static double obs_weight(struct mrun *m, const struct obs *o, int h, const doubl
 		return g > 0 ? 1 / (g * g) : 1;
 	pred = pred_of(o, h, beta);
 	w = 1 / (pred * pred);
-	if (cut > 0 && fabs(r) > cut) {
-		w *= cut / fabs(r);
-		m->fit[h].downweighted++;
+	hw = pmb_huber_weight(r, cut);
+	if (hw < 1) {
+		w *= hw;
+		(*down)++;
 	}
 	return w;
 }
@@ -890,29 +827,25 @@ static double obs_weight(struct mrun *m, const struct obs *o, int h, const doubl
  */
 static int set_weights(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF])
 {
-	double *r = malloc((m->nobs + 1) * sizeof(double)), *tmp;
-	size_t i;
-	int h;
+	double *r = malloc((m->nobs + 1) * sizeof(double));
+	double *tmp = malloc((m->nobs + 1) * sizeof(double));
 
-	tmp = malloc((m->nobs + 1) * sizeof(double));
 	if (!r || !tmp) {
 		free(r);
 		free(tmp);
 		return -ENOMEM;
 	}
-	for (h = 0; h < PMB_NHYP; h++) {
+	for (int h = 0; h < PMB_NHYP; h++) {
 		double cut = INFINITY;
 
 		if (pass)
-			rel_resid(m, h, beta[h], r);
-		if (pass && m->weight == W_ROBUST) {
-			memcpy(tmp, r, m->nobs * sizeof(double));
-			cut = HUBER_K * 1.4826 * median_abs(tmp, m->nobs);
-		}
+			resid_of_pred(m, h, beta[h], r);
+		if (pass && m->weight == W_ROBUST)
+			cut = pmb_huber_cut(r, m->nobs, PMB_HUBER_K, tmp);
 		m->fit[h].downweighted = 0;
-		for (i = 0; i < m->nobs; i++)
+		for (size_t i = 0; i < m->nobs; i++)
 			m->obs[i].w[h] = obs_weight(m, &m->obs[i], h, pass ? beta[h] : NULL,
-						    pass ? r[i] : NAN, cut);
+						    pass ? r[i] : NAN, cut, &m->fit[h].downweighted);
 	}
 	free(r);
 	free(tmp);
@@ -922,20 +855,18 @@ static int set_weights(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF
 static int fit_pass(struct mrun *m, int pass, double beta[PMB_NHYP][PMB_NCOEF],
 		    struct accum *acc)
 {
-	int h;
-
-	memset(acc, 0, sizeof(*acc));
+	accum_init(acc);
 	if (set_weights(m, pass, beta))
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nobs; i++)
 		accumulate(acc, &m->obs[i]);
-	symmetrize(acc);
-	for (h = 0; h < PMB_NHYP; h++)
-		if (choose_coefs(&m->fit[h], acc, h, beta[h]))
-			return pmb_err(-EDOM, "%s: the fit is singular under the '%s' hypothesis: "
-				       "a (per syscall) and the per-entry costs cannot be told "
-				       "apart, every sample walks the same entries per syscall",
-				       m->r.dir, pmb_model_hyp_name(h));
+	accum_finish(acc);
+	for (int h = 0; h < PMB_NHYP; h++)
+		if (choose_coefs(&m->fit[h], &acc->ls[h], beta[h]))
+			return pmb_fail(-EDOM, "%s: the fit is singular under the '%s' hypothesis: "
+					"a (per syscall) and the per-entry costs cannot be told "
+					"apart, every sample walks the same entries per syscall",
+					m->r.dir, pmb_model_hyp_name(h));
 	return 0;
 }
 
@@ -943,78 +874,51 @@ static int point_fit(struct mrun *m)
 {
 	double beta[PMB_NHYP][PMB_NCOEF];
 	struct accum acc;
-	int h, k, err, passes;
+	int h, k, err = 0, passes;
 
 	passes = m->weight == W_ROBUST ? PASSES_ROBUST :
 		 m->weight == W_RELATIVE ? PASSES_RELATIVE : 1;
-
-	for (k = 0, err = 0; k < passes && !err; k++)
+	for (k = 0; k < passes && !err; k++)
 		err = fit_pass(m, k, beta, &acc);
-	if (err)
-		return err;
-	for (h = 0; h < PMB_NHYP; h++) {
+	for (h = 0; h < PMB_NHYP && !err; h++) {
 		struct hypfit *f = &m->fit[h];
 
 		for (k = 0; k < PMB_NCOEF; k++)
 			f->coef[k] = (struct est){ f->use[k] ? beta[h][k] : NAN, NAN, NAN };
-		f->rms = rms_rel(m, h, beta[h]);
-		f->srms = series_rms(m, h, beta[h]);
-		f->mare = mare(m, h, beta[h]);
+		err = fit_quality(m, h, beta[h], f);
 	}
-	m->nsparse = (size_t)acc.n;
-	m->slope = (struct est){ acc_slope(&acc), NAN, NAN };
-	return 0;
+	m->nsparse = (size_t)acc.sparse.n;
+	m->slope = (struct est){ pmb_linreg_slope(&acc.sparse), NAN, NAN };
+	return err;
 }
 
+/* Resample r: samples drawn with replacement within each series, the point fit's weights kept. */
 static void one_resample(struct mrun *m, uint64_t *rng, size_t r)
 {
 	double beta[PMB_NCOEF];
 	struct accum acc;
-	size_t gi, k;
-	int h, c;
 
-	memset(&acc, 0, sizeof(acc));
-	for (gi = 0; gi < m->ngrp; gi++) {
+	accum_init(&acc);
+	for (size_t gi = 0; gi < m->ngrp; gi++) {
 		const struct group *g = &m->grp[gi];
 
-		for (k = 0; k < g->n; k++)
+		for (size_t k = 0; k < g->n; k++)
 			accumulate(&acc, &m->obs[g->start + pmb_rand_below(rng, g->n)]);
 	}
-	symmetrize(&acc);
-	for (h = 0; h < PMB_NHYP; h++) {
+	accum_finish(&acc);
+	for (int h = 0; h < PMB_NHYP; h++) {
 		struct hypfit *f = &m->fit[h];
-		int err = pmb_model_solve(acc.g[h], acc.h[h], f->use, beta);
+		int err = pmb_lsq_solve(&acc.ls[h], f->use, beta);
 
-		for (c = 0; c < PMB_NCOEF; c++)
+		for (int c = 0; c < PMB_NCOEF; c++)
 			f->boot[c][r] = err || !f->use[c] ? NAN : beta[c];
 	}
-	m->slope_boot[r] = acc_slope(&acc);
-}
-
-/* The 2.5% and 97.5% quantiles of the finite values of v (n), into e. */
-static int boot_ci(const double *v, size_t n, struct est *e)
-{
-	double *tmp = malloc((n + 1) * sizeof(double));
-	size_t i, k = 0;
-
-	if (!tmp)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (isfinite(v[i]))
-			tmp[k++] = v[i];
-	if (k >= 2 && k * 10 >= n * 9) {
-		pmb_sort(tmp, k);
-		e->lo = pmb_quantile(tmp, k, 0.025);
-		e->hi = pmb_quantile(tmp, k, 0.975);
-	}
-	free(tmp);
-	return 0;
+	m->slope_boot[r] = pmb_linreg_slope(&acc.sparse);
 }
 
 static int bootstrap(struct mrun *m, unsigned nres, uint64_t seed)
 {
 	uint64_t rng = seed;
-	size_t r;
 	int h, c, err = 0;
 
 	for (h = 0; h < PMB_NHYP; h++)
@@ -1023,13 +927,14 @@ static int bootstrap(struct mrun *m, unsigned nres, uint64_t seed)
 				return -ENOMEM;
 	if (!(m->slope_boot = calloc(nres + 1, sizeof(double))))
 		return -ENOMEM;
-	for (r = 0; r < nres; r++)
+	for (size_t r = 0; r < nres; r++)
 		one_resample(m, &rng, r);
 	for (h = 0; h < PMB_NHYP; h++)
 		for (c = 0; c < PMB_NCOEF && !err; c++)
 			if (m->fit[h].use[c])
-				err = boot_ci(m->fit[h].boot[c], nres, &m->fit[h].coef[c]);
-	return err ? err : boot_ci(m->slope_boot, nres, &m->slope);
+				err = pmb_boot_ci(m->fit[h].boot[c], nres, &m->fit[h].coef[c].lo,
+						  &m->fit[h].coef[c].hi);
+	return err ? err : pmb_boot_ci(m->slope_boot, nres, &m->slope.lo, &m->slope.hi);
 }
 
 static int sparse_buckets(struct mrun *m)
@@ -1074,12 +979,12 @@ static void pick_better(struct mrun *m)
 static int check_run(const struct pmb_run *r)
 {
 	if (strcmp(r->schema, PMB_SCHEMA))
-		return pmb_err(ERR_SCHEMA, "%s: schema '%s' is not '%s': cannot model it",
-			       r->dir, r->schema, PMB_SCHEMA);
+		return pmb_fail(ERR_SCHEMA, "%s: schema '%.40s' is not '%s': cannot model it",
+				r->dir, r->schema, PMB_SCHEMA);
 	if (strcmp(r->status, "complete"))
-		return pmb_err(ERR_NOTDONE, "%s: run status is '%s', not 'complete': the model "
-			       "cannot be fitted from this run", r->dir,
-			       *r->status ? r->status : "(none)");
+		return pmb_fail(ERR_NOTDONE, "%s: run status is '%s', not 'complete': the model "
+				"cannot be fitted from this run", r->dir,
+				*r->status ? r->status : "(none)");
 	return 0;
 }
 
@@ -1094,9 +999,9 @@ static int model_run(struct mrun *m, const char *dir, unsigned nres, uint64_t se
 	if (err)
 		return err;
 	if (!m->nobs)
-		return pmb_err(ERR_NODATA, "%s: no measured samples of a read method (dense, "
-			       "batched, sparse, uring): the model cannot be fitted from this run",
-			       m->r.dir);
+		return pmb_fail(ERR_NODATA, "%s: no measured samples of a read method (dense, "
+				"batched, sparse, uring): the model cannot be fitted from this run",
+				m->r.dir);
 	err = point_fit(m);
 	if (!err)
 		err = bootstrap(m, nres, seed);
@@ -1118,6 +1023,8 @@ static void mrun_free(struct mrun *m)
 	free(m->gmed);
 	free(m->grp);
 	free(m->amp);
+	pmb_strmap_free(&m->grp_map);
+	pmb_strmap_free(&m->amp_map);
 	free(m->src_start);
 	for (size_t k = 0; k < m->nsrc; k++)
 		if (m->src[k].cells)
@@ -1132,19 +1039,19 @@ struct diff {
 	char verdict[200];
 };
 
+/* The difference of the point estimates, with the CI of the differences of the i-th resamples. */
 static int diff_est(const double *b1, const double *b2, size_t nres, double v1, double v2,
 		    struct est *d)
 {
 	double *v = malloc((nres + 1) * sizeof(double));
-	size_t i;
 	int err;
 
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < nres; i++)
+	for (size_t i = 0; i < nres; i++)
 		v[i] = b2[i] - b1[i];
-	*d = (struct est){ v2 - v1, NAN, NAN };
-	err = boot_ci(v, nres, d);
+	d->v = v2 - v1;
+	err = pmb_boot_ci(v, nres, &d->lo, &d->hi);
 	free(v);
 	return err;
 }
@@ -1330,19 +1237,68 @@ static double median_of(double *v, size_t n)
 	return pmb_quantile(v, n, 0.5);
 }
 
+/*
+ * The series of each case, method and batch (series pooled), in the order
+ * they first appear: pool[i] of group i, order[] the groups pool by pool,
+ * start[] where each pool begins.  Linear in the groups.
+ */
+static int pool_groups(const struct mrun *m, size_t **order_out, size_t **start_out,
+		       size_t *npool)
+{
+	size_t *pool = malloc((m->ngrp + 1) * sizeof(size_t));
+	size_t *order = malloc((m->ngrp + 1) * sizeof(size_t));
+	size_t *start = calloc(m->ngrp + 2, sizeof(size_t));
+	struct pmb_strmap map = { 0 };
+	char key[512];
+	size_t i, n = 0;
+	int err = pool && order && start ? 0 : -ENOMEM;
+
+	for (i = 0; i < m->ngrp && !err; i++) {
+		const struct group *g = &m->grp[i];
+
+		snprintf(key, sizeof(key), "%zu\t%s\t%lld", g->cidx, g->method, g->batch);
+		pool[i] = pmb_strmap_get(&map, key);
+		if (pool[i] == (size_t)-1) {
+			pool[i] = n++;
+			err = pmb_strmap_put(&map, key, pool[i]);
+		}
+		if (!err)
+			start[pool[i] + 1]++;
+	}
+	pmb_strmap_free(&map);
+	if (err) {
+		free(pool);
+		free(order);
+		free(start);
+		return err;
+	}
+	for (i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < m->ngrp; i++)
+		order[start[pool[i]]++] = i;
+	for (i = n; i > 0; i--)		/* undo the fill: start[p] is pool p's first again */
+		start[i] = start[i - 1];
+	start[0] = 0;
+	free(pool);
+	*order_out = order;
+	*start_out = start;
+	*npool = n;
+	return 0;
+}
+
 /* One line per case, method and batch (series pooled): median observed and predicted ns. */
 static int print_residuals(const struct mrun *m, int h, FILE *f)
 {
 	double *y = malloc((m->nobs + 1) * sizeof(double));
 	double *p = malloc((m->nobs + 1) * sizeof(double));
 	double beta[PMB_NCOEF];
-	size_t i, j, k, n;
-	int c;
+	size_t *order = NULL, *start = NULL, npool = 0, q, j, k, n;
+	int c, err = y && p ? pool_groups(m, &order, &start, &npool) : -ENOMEM;
 
-	if (!y || !p) {
+	if (err) {
 		free(y);
 		free(p);
-		return -ENOMEM;
+		return err;
 	}
 	for (c = 0; c < PMB_NCOEF; c++)
 		beta[c] = m->fit[h].use[c] ? m->fit[h].coef[c].v : 0;
@@ -1350,20 +1306,13 @@ static int print_residuals(const struct mrun *m, int h, FILE *f)
 		pmb_model_hyp_name(h));
 	fprintf(f, "  %-52s %-8s %6s %12s %12s %8s\n", "case", "method", "batch", "observed",
 		"predicted", "pred/obs");
-	for (i = 0; i < m->ngrp; i++) {
-		const struct group *g = &m->grp[i];
+	for (q = 0; q < npool; q++) {
+		const struct group *g = &m->grp[order[start[q]]];
+		double my, mp;
 
-		for (j = 0; j < i; j++)
-			if (m->grp[j].cidx == g->cidx && m->grp[j].batch == g->batch &&
-			    !strcmp(m->grp[j].method, g->method))
-				break;
-		if (j < i)
-			continue;
-		for (n = 0, j = i; j < m->ngrp; j++) {
-			const struct group *o = &m->grp[j];
+		for (n = 0, j = start[q]; j < start[q + 1]; j++) {
+			const struct group *o = &m->grp[order[j]];
 
-			if (o->cidx != g->cidx || o->batch != g->batch || strcmp(o->method, g->method))
-				continue;
 			for (k = 0; k < o->n; k++) {
 				if (m->obs[o->start + k].skip)
 					continue;
@@ -1371,11 +1320,13 @@ static int print_residuals(const struct mrun *m, int h, FILE *f)
 				p[n++] = pred_of(&m->obs[o->start + k], h, beta);
 			}
 		}
-		y[0] = median_of(y, n);
-		p[0] = median_of(p, n);
+		my = median_of(y, n);
+		mp = median_of(p, n);
 		fprintf(f, "  %-52s %-8s %6lld %12.0f %12.0f %8.3f\n", m->r.cases[g->cidx].id,
-			g->method, g->batch, y[0], p[0], p[0] / y[0]);
+			g->method, g->batch, my, mp, mp / my);
 	}
+	free(order);
+	free(start);
 	free(y);
 	free(p);
 	return 0;
@@ -1411,7 +1362,7 @@ static void tsv_row(FILE *f, const char *run, const char *hyp, const char *qty, 
 
 static void tsv_run(FILE *f, const struct mrun *m, const char *run)
 {
-	char key[64];
+	char key[256];
 	size_t i;
 	int h, c;
 
@@ -1580,90 +1531,124 @@ static json_t *diff_json(struct diff df[PMB_NHYP][PMB_NCOEF + 1], int best)
 	return o;
 }
 
-/* Create prefix.tsv and prefix.json, else prefix-2.*, ...: never an existing file. */
-static int open_outputs(const char *prefix, char *tsv, char *js, size_t len, FILE **ft,
-			FILE **fj)
-{
-	int i, a, b;
-
-	for (i = 1; i < 1000; i++) {
-		const char *sfx = i == 1 ? "" : "-";
-		char num[16] = "";
-
-		if (i > 1)
-			snprintf(num, sizeof(num), "%d", i);
-		snprintf(tsv, len, "%s%s%s.tsv", prefix, sfx, num);
-		snprintf(js, len, "%s%s%s.json", prefix, sfx, num);
-		a = open(tsv, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (a < 0 && errno == EEXIST)
-			continue;
-		if (a < 0)
-			return pmb_err(-errno, "%s", tsv);
-		b = open(js, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (b < 0) {
-			int e = errno;
-
-			close(a);
-			unlink(tsv);
-			if (e == EEXIST)
-				continue;
-			return pmb_err(-e, "%s", js);
-		}
-		*ft = fdopen(a, "w");
-		*fj = fdopen(b, "w");
-		if (!*ft || !*fj)
-			return pmb_err(-ENOMEM, "%s", tsv);
-		return 0;
-	}
-	return pmb_err(-EEXIST, "%s.tsv", prefix);
-}
+/* ---- the output files ---- */
 
 struct model_opts {
-	const char *dir[2], *out;
+	const char *pos[2], *out;
 	uint64_t seed;
 	unsigned resamples;
-	int ndirs;
-	enum weighting weight;
+	int weight;		/* enum weighting */
 	bool residuals;
 };
 
-static int close_out(FILE *f, const char *path)
-{
-	int bad = ferror(f);
+/* Where the outputs go: the directory, and the file names' stem, of PREFIX. */
+struct outnames {
+	char dir[4096];
+	const char *stem;
+	char tsv[512], js[512];		/* names in dir */
+	char show_tsv[4600], show_js[4600];	/* as the user named them */
+};
 
-	if (fclose(f) || bad)
-		return pmb_err(-EIO, "writing %s", path);
-	return 0;
+/*
+ * PREFIX.tsv and PREFIX.json, else PREFIX-2.*, PREFIX-3.*...: the first pair
+ * of which neither name exists, not even as a (dangling) symbolic link.
+ * pmb_out_create then makes them exclusively, so a name that appears in
+ * between is an error, never overwritten.
+ */
+static int pick_names(const char *prefix, struct outnames *o)
+{
+	const char *slash = strrchr(prefix, '/');
+	struct stat st;
+	size_t n;
+
+	o->stem = slash ? slash + 1 : prefix;
+	if (!*o->stem)
+		return pmb_fail(-EINVAL, "%s: the output prefix ends in '/' (it names files, "
+				"PREFIX.tsv and PREFIX.json)", prefix);
+	n = !slash ? 0 : slash == prefix ? 1 : (size_t)(slash - prefix);
+	if (n >= sizeof(o->dir) || strlen(o->stem) > 200)
+		return pmb_fail(-ENAMETOOLONG, "%.80s...: the output prefix is too long", prefix);
+	if (n)
+		memcpy(o->dir, prefix, n);
+	else
+		o->dir[n++] = '.';
+	o->dir[n] = '\0';
+	if (stat(o->dir, &st))
+		return pmb_err(-errno, "%s", o->dir);
+	if (!S_ISDIR(st.st_mode))
+		return pmb_fail(-ENOTDIR, "%s: not a directory", o->dir);
+	for (int i = 1; i < 1000; i++) {
+		char num[16] = "", path[4800];
+		bool taken = false;
+
+		if (i > 1)
+			snprintf(num, sizeof(num), "-%d", i);
+		snprintf(o->tsv, sizeof(o->tsv), "%s%s.tsv", o->stem, num);
+		snprintf(o->js, sizeof(o->js), "%s%s.json", o->stem, num);
+		for (int k = 0; k < 2 && !taken; k++) {
+			snprintf(path, sizeof(path), "%s/%s", o->dir, k ? o->js : o->tsv);
+			if (!lstat(path, &st))
+				taken = true;
+			else if (errno != ENOENT)
+				return pmb_err(-errno, "%s", path);
+		}
+		if (!taken) {
+			snprintf(o->show_tsv, sizeof(o->show_tsv), "%s%s.tsv", prefix, num);
+			snprintf(o->show_js, sizeof(o->show_js), "%s%s.json", prefix, num);
+			return 0;
+		}
+	}
+	return pmb_fail(-EEXIST, "%s.tsv: 999 outputs of that name exist already", prefix);
+}
+
+/* Remove an output that could not be written whole. */
+static void unlink_out(const char *dir, const char *name)
+{
+	char path[4800];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+static void default_prefix(const struct mrun *m, int nrun, char *prefix, size_t len)
+{
+	const char *base;
+
+	if (nrun == 1) {
+		snprintf(prefix, len, "%s/model", m[0].r.dir);
+		return;
+	}
+	base = strrchr(m[0].r.dir, '/');
+	snprintf(prefix, len, "%s/model-vs-%s", m[1].r.dir, base ? base + 1 : m[0].r.dir);
 }
 
 static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 			 struct diff df[PMB_NHYP][PMB_NCOEF + 1], int best)
 {
 	static const char *const label[2] = { "DIR", "DIR2" };
-	char prefix[4096], tsv[4200], js[4200];
-	json_t *root, *runs = json_array();
-	FILE *ft = NULL, *fj = NULL;
+	static struct outnames on;
+	char prefix[4200];
+	json_t *root, *runs;
+	FILE *ft, *fj;
 	int i, err;
 
-	if (o->out) {
+	if (o->out)
 		snprintf(prefix, sizeof(prefix), "%s", o->out);
-	} else if (nrun == 1) {
-		snprintf(prefix, sizeof(prefix), "%s/model", m[0].r.dir);
-	} else {
-		const char *base = strrchr(m[0].r.dir, '/');
-
-		snprintf(prefix, sizeof(prefix), "%s/model-vs-%s", m[1].r.dir,
-			 base ? base + 1 : m[0].r.dir);
-	}
-	err = open_outputs(prefix, tsv, js, sizeof(tsv), &ft, &fj);
-	if (err) {
-		if (ft)
-			fclose(ft);
-		if (fj)
-			fclose(fj);
-		json_decref(runs);
+	else
+		default_prefix(m, nrun, prefix, sizeof(prefix));
+	err = pick_names(prefix, &on);
+	if (err)
 		return err;
+	ft = pmb_out_create(on.dir, on.tsv);
+	if (!ft)
+		return -EIO;
+	fj = pmb_out_create(on.dir, on.js);
+	if (!fj) {
+		fclose(ft);
+		unlink_out(on.dir, on.tsv);
+		return -EIO;
 	}
+	runs = json_array();
 	fprintf(ft, "# pagemap-bench model v1\nrun\thypothesis\tquantity\tkey\tvalue\tci_lo\t"
 		    "ci_hi\tn\tunit\tnote\n");
 	for (i = 0; i < nrun; i++) {
@@ -1674,150 +1659,100 @@ static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 		tsv_diff(ft, df, best, o->resamples);
 	root = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:o}", "schema", PMB_MODEL_SCHEMA,
 			 "seed", (json_int_t)o->seed, "resamples", (json_int_t)o->resamples,
-			 "weight", weight_name[o->weight],
-			 "model", MODEL_FORMULA,
+			 "weight", weight_name[o->weight], "model", MODEL_FORMULA,
 			 "runs", runs, "diff", nrun == 2 ? diff_json(df, best) : json_null());
+	err = 0;
 	if (!root || json_dumpf(root, fj, JSON_INDENT(1) | JSON_SORT_KEYS))
-		err = pmb_err(-EIO, "writing %s", js);
+		err = pmb_fail(-EIO, "writing %s/%s failed", on.dir, on.js);
 	json_decref(root);
-	err = close_out(ft, tsv) ?: err;
-	err = close_out(fj, js) ?: err;
-	if (!err)
-		printf("Wrote %s and %s\n", tsv, js);
-	return err;
-}
-
-static void model_usage(FILE *f)
-{
-	fprintf(f, "usage: pmbench model DIR [DIR2] [--out FILE_PREFIX] [--seed S] "
-		   "[--resamples N] [--weight W] [--residuals]\n"
-		   "  Fit ns = a*syscalls + r*entries_returned + b*none_ptes + b_present*present_ptes\n"
-		   "  + b_swap*swap_ptes + b_hole*entries_without_page_table + c*none_ptes_in_shmem\n"
-		   "  (entries walked of each kind, from cases.tsv's true counts) to the measured\n"
-		   "  samples of the read methods (dense, batched, sparse, uring; swapin, userspace\n"
-		   "  and scan-ioctl are excluded) under two hypotheses of how far a read walks:\n"
-		   "  'exact' (L entries) and 'pmd' (to the end of the last entry's 2 MiB block).\n"
-		   "  Bootstrap 95%% CIs, the sparse cost against pmd_pos, the walk amplification;\n"
-		   "  with DIR2, DIR2 - DIR per coefficient with a verdict.\n"
-		   "  Writes PREFIX.tsv and PREFIX.json (default DIR/model, with DIR2\n"
-		   "  DIR2/model-vs-<DIR name>; -2, -3... rather than overwrite). docs/model.md.\n"
-		   "  --seed S         bootstrap seed (default 1)\n"
-		   "  --resamples N    bootstrap resamples, 10..100000 (default %d)\n"
-		   "  --weight W       robust (default): relative errors, outliers downweighted\n"
-		   "                   (Huber); relative: relative errors; ols: unweighted\n"
-		   "  --residuals      print each case, method and batch: median observed against\n"
-		   "                   predicted ns under the better hypothesis\n"
-		   "exit: 0 done, 3 harness error, 64 bad input (missing run, schema),\n"
-		   "      77 the model cannot be fitted from a run (no samples, singular, incomplete)\n",
-		PMB_MODEL_RESAMPLES);
-}
-
-static int parse_opts(int argc, char **argv, struct model_opts *o)
-{
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "resamples", required_argument, NULL, 'r' },
-		{ "weight", required_argument, NULL, 'w' },
-		{ "residuals", no_argument, NULL, 'R' },
-		{ 0 },
-	};
-	uint64_t v;
-	int c;
-
-	optind = 1;
-	opterr = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->out = optarg;
-			break;
-		case 's':
-			if (pmb_parse_u64(optarg, 0, UINT64_MAX, &o->seed))
-				return pmb_err(-EINVAL, "--seed '%s': expected an integer", optarg);
-			break;
-		case 'r':
-			if (pmb_parse_u64(optarg, 10, 100000, &v))
-				return pmb_err(-EINVAL, "--resamples '%s': expected 10 to 100000",
-					       optarg);
-			o->resamples = (unsigned)v;
-			break;
-		case 'R':
-			o->residuals = true;
-			break;
-		case 'w':
-			for (v = 0; v < 3 && strcmp(optarg, weight_name[v]); v++)
-				;
-			if (v == 3)
-				return pmb_err(-EINVAL, "--weight '%s': expected ols, relative or "
-					       "robust", optarg);
-			o->weight = (enum weighting)v;
-			break;
-		default:
-			return -EINVAL;
-		}
+	err = pmb_out_close(ft, on.dir, on.tsv) ?: err;
+	err = pmb_out_close(fj, on.dir, on.js) ?: err;
+	if (err) {
+		unlink_out(on.dir, on.tsv);	/* nothing half-written stays behind */
+		unlink_out(on.dir, on.js);
+		return err;
 	}
-	o->ndirs = argc - optind;
-	if (o->ndirs < 1 || o->ndirs > 2)
-		return pmb_err(-EINVAL, "expected DIR or DIR DIR2 (got %d arguments)", o->ndirs);
-	o->dir[0] = argv[optind];
-	o->dir[1] = o->ndirs == 2 ? argv[optind + 1] : NULL;
+	printf("Wrote %s and %s\n", on.show_tsv, on.show_js);
 	return 0;
 }
 
+/* ---- the subcommand ---- */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define OFF(f) offsetof(struct model_opts, f)
+static const struct pmb_opt model_opts[] = {
+	{ "out", 0, PMB_OPT_STR, OFF(out), "FILE_PREFIX", "write FILE_PREFIX.tsv and .json (default DIR/model,\n"
+	  "with DIR2 DIR2/model-vs-<DIR name>; -2, -3... rather than\noverwrite)" },
+	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "bootstrap seed (default 1)", .max = UINT64_MAX },
+	{ "resamples", 0, PMB_OPT_UINT32, OFF(resamples), "N",
+	  "bootstrap resamples (default " STR(PMB_MODEL_RESAMPLES) ")", .min = 10, .max = 100000 },
+	{ "weight", 0, PMB_OPT_INDEX, OFF(weight), "W", "robust (default): relative errors, outliers "
+	  "downweighted\n(Huber); relative: relative errors; ols: unweighted", .words = weight_name },
+	{ "residuals", 0, PMB_OPT_FLAG, OFF(residuals), NULL, "print each case, method and batch: median "
+	  "observed against\npredicted ns under the better hypothesis", .set = 1 },
+};
+#undef OFF
+
+static const struct pmb_opt_spec model_spec = {
+	.prog = "pmbench model", .args = "DIR [DIR2] [options]",
+	.about = "Fit ns = a*syscalls + r*entries_returned + b*none_ptes + b_present*present_ptes\n"
+		 "+ b_swap*swap_ptes + b_hole*entries_without_page_table + c*none_ptes_in_shmem\n"
+		 "(entries walked of each kind, from cases.tsv's true counts) to the measured\n"
+		 "samples of the read methods (dense, batched, sparse, uring; swapin, userspace\n"
+		 "and scan-ioctl are excluded) under two hypotheses of how far a read walks:\n"
+		 "'exact' (L entries) and 'pmd' (to the end of the last entry's 2 MiB block).\n"
+		 "Bootstrap 95% CIs, the sparse cost against pmd_pos, the walk amplification;\n"
+		 "with DIR2, DIR2 - DIR per coefficient with a verdict.  docs/model.md.\n",
+	.opts = model_opts, .nopts = sizeof(model_opts) / sizeof(model_opts[0]),
+	.min_pos = 1, .max_pos = 2,
+	.more = "exit: 0 done, 3 harness error, 64 bad input (missing run, schema, a malformed\n"
+		"      file), 77 the model cannot be fitted from a run (no samples, singular,\n"
+		"      incomplete)\n",
+};
+
 static int exit_code(int err)
 {
-	switch (err) {
-	case 0:
+	if (!err)
 		return PMB_EXIT_PASS;
-	case ERR_NODATA:
-	case ERR_NOTDONE:
+	if (err == ERR_NODATA || err == ERR_NOTDONE)
 		return PMB_EXIT_SKIP;
-	case ERR_SCHEMA:
-	case -EINVAL:
-	case -ENOENT:
-	case -ENOTDIR:
-	case -EISDIR:
+	if (err == ERR_SCHEMA || pmb_bad_input(err))
 		return PMB_EXIT_USAGE;
-	default:
-		return PMB_EXIT_ERROR;
-	}
+	return PMB_EXIT_ERROR;
 }
 
 int cmd_model(int argc, char **argv)
 {
 	struct model_opts o = { .seed = 1, .resamples = PMB_MODEL_RESAMPLES, .weight = W_ROBUST };
 	static struct diff df[PMB_NHYP][PMB_NCOEF + 1];
-	struct mrun m[2];
-	int i, err = 0, best = PMB_HYP_EXACT;
+	static struct mrun m[2];
+	int i, err, best = PMB_HYP_EXACT;
+	unsigned ndirs;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		model_usage(stdout);
-		return PMB_EXIT_PASS;
-	}
-	if (parse_opts(argc, argv, &o)) {
-		model_usage(stderr);
-		return PMB_EXIT_USAGE;
-	}
+	err = pmb_opt_parse(&model_spec, argc, argv, &o, o.pos, &ndirs, NULL);
+	if (err)
+		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	memset(m, 0, sizeof(m));
-	for (i = 0; i < o.ndirs && !err; i++) {
-		m[i].weight = o.weight;
-		err = model_run(&m[i], o.dir[i], o.resamples,
+	for (i = 0; i < (int)ndirs && !err; i++) {
+		m[i].weight = (enum weighting)o.weight;
+		err = model_run(&m[i], o.pos[i], o.resamples,
 				o.seed ^ (UINT64_C(0x6d6f64656c000000) * (uint64_t)(i + 1)));
 	}
-	if (!err && o.ndirs == 2) {
+	if (!err && ndirs == 2) {
 		err = model_diff(&m[0], &m[1], o.resamples, df);
 		best = joint_better(&m[0], &m[1]);
 	}
 	if (!err) {
-		for (i = 0; i < o.ndirs; i++)
+		for (i = 0; i < (int)ndirs; i++)
 			print_run(&m[i], i ? "DIR2" : "DIR", stdout);
-		for (i = 0; i < o.ndirs && o.residuals && !err; i++)
+		for (i = 0; i < (int)ndirs && o.residuals && !err; i++)
 			err = print_residuals(&m[i], m[i].better < 0 ? PMB_HYP_PMD : m[i].better,
 					      stdout);
-		if (o.ndirs == 2)
+		if (!err && ndirs == 2)
 			print_diff(df, best, stdout);
-		err = write_outputs(&o, m, o.ndirs, df, best);
+		if (!err)
+			err = write_outputs(&o, m, (int)ndirs, df, best);
 	}
 	for (i = 0; i < 2; i++)
 		mrun_free(&m[i]);

@@ -13,6 +13,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ static int cmp_series(const void *a, const void *b)
 }
 
 static int row(FILE *sum, const struct pmb_rcase *c, const struct pmb_series *se,
-	       const struct pmb_summary *s, size_t states, double hw)
+	       const struct pmb_summary *s, size_t states, double hw, double target)
 {
 	struct pmb_tsv_row r;
 
@@ -68,6 +69,7 @@ static int row(FILE *sum, const struct pmb_rcase *c, const struct pmb_series *se
 	pmb_tsv_set(&r, PMB_Y_CI_HALFWIDTH_PCT, "%.2f", hw);
 	pmb_tsv_set(&r, PMB_Y_VERDICT, "%s", pmb_case_verdict_names[c->verdict]);
 	pmb_tsv_set(&r, PMB_Y_STATES, "%zu", states);
+	pmb_tsv_set(&r, PMB_Y_PRECISION_MET, "%s", !(target > 0) ? "-" : hw <= target ? "yes" : "no");
 	return pmb_tsv_write_row(sum, &r);
 }
 
@@ -106,8 +108,10 @@ static void both(FILE *a, FILE *b, const char *fmt, ...)
 
 static int write_all(const struct pmb_run *r, FILE *sum, FILE *txt, FILE *human)
 {
-	size_t *order = malloc((r->nseries + 1) * sizeof(size_t)), k = 0;
+	size_t *order = malloc((r->nseries + 1) * sizeof(size_t)), k = 0, missed = 0;
 	int err = pmb_tsv_write_header(sum, &pmb_summary_table);
+	json_t *prec = json_object_get(json_object_get(r->meta, "params"), "precision_pct");
+	double target = json_is_number(prec) ? json_number_value(prec) : 0;
 
 	if (!order)
 		return -ENOMEM;
@@ -132,10 +136,11 @@ static int write_all(const struct pmb_run *r, FILE *sum, FILE *txt, FILE *human)
 			if (err)
 				break;
 			hw = 100.0 * (s.ci_hi - s.ci_lo) / 2.0 / s.median;
-			err = row(sum, c, se, &s, states, hw);
-			both(txt, human, "%-36s %-9s %-8s %7lld %5zu %12.2f %10.2f .. %-9.2f %7.2f\n",
+			err = row(sum, c, se, &s, states, hw, target);
+			missed += target > 0 && !(hw <= target);
+			both(txt, human, "%-36s %-9s %-8s %7lld %5zu %12.2f %10.2f .. %-9.2f %7.2f%s\n",
 			     any ? "" : c->id, any ? "" : verdict, se->method, se->batch, s.n, s.median,
-			     s.ci_lo, s.ci_hi, hw);
+			     s.ci_lo, s.ci_hi, hw, target > 0 && !(hw <= target) ? " *" : "");
 			any = true;
 		}
 		if (!any)
@@ -151,6 +156,9 @@ static int write_all(const struct pmb_run *r, FILE *sum, FILE *txt, FILE *human)
 		both(txt, human, "%s: %s: %s\n", r->cases[ci].id, pmb_case_verdict_names[r->cases[ci].verdict],
 		     reason);
 	}
+	if (missed)
+		both(txt, human, "* %zu series missed the precision target of %.2f%% (the case's sampling "
+		     "column in cases.tsv says why: budget spent, or at most so many states).\n", missed, target);
 	if (r->busy)
 		both(txt, human, "NOTE: the host was busy during this run (%s): its timings measure the host "
 		     "as much as the kernel; compare and gate claim no regression from them.\n", r->busy_why);

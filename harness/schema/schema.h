@@ -44,7 +44,8 @@
 	X(METHODS_AGREE, "methods_agree", "-") X(SERIES_TOTAL, "series_total", "0") \
 	X(SERIES_DISCARDED, "series_discarded", "0") X(VIEW, "view", "self") X(TOUCH, "touch", "write") \
 	X(USERSPACE_VS_ORACLE, "userspace_vs_oracle", "-") X(START_PMD_POS, "start_pmd_pos", "-1") \
-	X(THP_PAGES, "thp_pages", "-1") X(KERNEL_LOG, "kernel_log", "0")
+	X(THP_PAGES, "thp_pages", "-1") X(KERNEL_LOG, "kernel_log", "0") X(SAMPLING, "sampling", "-") \
+	X(METHODS_WRONG, "methods_wrong", "-")
 
 /* ---- samples.tsv ---- */
 #define PMB_SAMPLES_COLS(X) \
@@ -62,7 +63,7 @@
 	X(CI_HI, "ci_hi_ns_per_entry", NULL) X(Q1, "q1_ns_per_entry", NULL) X(Q3, "q3_ns_per_entry", NULL) \
 	X(P5, "p5_ns_per_entry", NULL) X(P95, "p95_ns_per_entry", NULL) X(CV, "cv", NULL) \
 	X(OUTLIERS, "outliers", NULL) X(CI_HALFWIDTH_PCT, "ci_halfwidth_pct", NULL) X(VERDICT, "verdict", NULL) \
-	X(STATES, "states", "1")
+	X(STATES, "states", "1") X(PRECISION_MET, "precision_met", "-")
 
 /* ---- compare.tsv (compare and gate directories) ---- */
 #define PMB_COMPARE_COLS(X) \
