@@ -110,6 +110,15 @@ int pms_collect(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out);
 int pms_emit_row(struct pms_emit *e, uint64_t entries, uint64_t reads,
 		 uint64_t ns, int pmd_pos);
 
+/*
+ * The one timed hook (pmscan.c): the clock read right before and right after
+ * the method's pass, around nothing else.
+ */
+int pms_time_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *ns, uint64_t *entries,
+		  uint64_t *reads);
+/* --selfcheck (selfcheck.c): the timed hook against a bare loop; an exit code. */
+int pms_selfcheck(struct pms_ctx *ctx, struct pms_variant *v, unsigned nv, unsigned rounds);
+
 /* Helpers shared by the pread methods. */
 const char *pms_probe_pread(struct pms_ctx *ctx);
 /* Read count entries from index first into out with preads of batch entries. */

@@ -29,7 +29,7 @@
 
 struct opts {
 	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads;
-	bool agree, list, classify;
+	bool agree, list, classify, selfcheck;
 	struct pms_variant v[PMS_MAX_VARIANTS];
 	unsigned nv;
 	uint64_t seen;
@@ -97,6 +97,8 @@ static const struct pmb_opt pmscan_opts[] = {
 	{ "classify", 0, PMB_OPT_FN, 0, "SPEC", "one byte per page on stdout by that method: 0 none, 1 present,\n"
 	  "2 swapped", .fn = opt_method },
 	{ "list", 0, PMB_OPT_FLAG, OFF(list), NULL, "the methods: name, description, ok or skip: reason", .set = 1 },
+	{ "selfcheck", 0, PMB_OPT_FLAG, OFF(selfcheck), NULL, "time each pread method against a bare loop of the same\n"
+	  "preads, interleaved (--rounds), and the clock's own cost", .set = 1 },
 };
 #undef OFF
 
@@ -308,19 +310,32 @@ static void shuffle(unsigned *order, unsigned n, uint64_t *rng)
  * around nothing else.  A method that times single reads (sparse) samples
  * itself.
  */
+int pms_time_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *ns, uint64_t *entries,
+		  uint64_t *reads)
+{
+	uint64_t t0, t1;
+	int err;
+
+	*entries = ctx->pages;
+	*reads = 0;
+	t0 = pmb_now_ns();
+	err = v->m->pass(ctx, v, ctx->buf, entries, reads);
+	t1 = pmb_now_ns();
+	*ns = t1 - t0;
+	return err;
+}
+
 static int sample_variant(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
 {
-	uint64_t t0, t1, entries = ctx->pages, reads = 0;
+	uint64_t ns, entries, reads;
 	int err;
 
 	if (v->m->sample)
 		return v->m->sample(ctx, v, e);
-	t0 = pmb_now_ns();
-	err = v->m->pass(ctx, v, ctx->buf, &entries, &reads);
-	t1 = pmb_now_ns();
+	err = pms_time_pass(ctx, v, &ns, &entries, &reads);
 	if (err)
 		return err;
-	return pms_emit_row(e, entries, reads, t1 - t0, -1);
+	return pms_emit_row(e, entries, reads, ns, -1);
 }
 
 static int run_round(struct pms_ctx *ctx, struct opts *o, struct pms_emit *e,
@@ -569,8 +584,8 @@ static int run(struct opts *o)
 		goto out;
 	}
 	if (init_variants(&ctx, o) == 0)
-		ret = o->classify ? do_classify(&ctx, o) :
-		      o->agree ? do_agree(&ctx, o) : do_timed(&ctx, o);
+		ret = o->classify ? do_classify(&ctx, o) : o->agree ? do_agree(&ctx, o) :
+		      o->selfcheck ? pms_selfcheck(&ctx, o->v, o->nv, (unsigned)o->rounds) : do_timed(&ctx, o);
 	fini_variants(o);
 out:
 	free_buf(&ctx);

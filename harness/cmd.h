@@ -12,5 +12,6 @@ int cmd_plot(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
+int cmd_selfcheck(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct subcmd {
 	{ "model", cmd_model, "fit the pagemap cost model (per syscall, entry walked, none entry)" },
 	{ "plot", cmd_plot, "render the plots of a run or comparison directory" },
 	{ "run", cmd_run, "run the matrix (default)" },
+	{ "selfcheck", cmd_selfcheck, "the harness's own overhead: the timed hook against a bare pread loop" },
 	{ "verify", cmd_verify, "correctness only, KTAP on stdout" },
 };
 
