@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A/A on the host: N pairs of runs of the same kernel, each pair gated at the
+# default policy, then the same statistics shown a real effect.  The gate may
+# never say "regression" (or "improvement") for an A/A pair; it must still
+# flag a known slowdown injected into real samples.  A benchmark, not a test:
+# it takes a while and reads the host's clock.  Run it as root:
+#
+#   bench/aa-pairs.sh [--pairs N] [--out DIR] [run options]
+#
+# Prints one line per pair (the gate's exit code, the largest ratio and its
+# CI) and the sensitivity lines; exits 1 if any A/A pair regressed.
+set -euo pipefail
+
+PROG=aa-pairs.sh
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PMB_TOP=$TOP
+# shellcheck source=../lib/common.sh
+. "$TOP/lib/common.sh"
+PMBENCH=$TOP/build/bin/pmbench
+USAGE_LINE="usage: bench/aa-pairs.sh [--pairs N] [--out DIR] [run options]"
+
+PAIRS=10 OUT="" RUN_ARGS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h|--help) echo "$USAGE_LINE"; exit 0 ;;
+	--pairs) need_arg "$1" $#; PAIRS=$2; shift 2 ;;
+	--out) need_arg "$1" $#; OUT=$2; shift 2 ;;
+	*) RUN_ARGS+=("$1"); shift ;;
+	esac
+done
+is_uint "$PAIRS" && [ "$PAIRS" -ge 1 ] || usage_err "--pairs: '$PAIRS' is not a count"
+[ "$(id -u)" = 0 ] || skip "needs root, as every run does"
+[ -x "$PMBENCH" ] || die "build first: make"
+[ ${#RUN_ARGS[@]} -gt 0 ] || RUN_ARGS=(--kinds memfd,private-anon --swapout pageout --size 64M)
+[ -n "$OUT" ] || OUT=$TOP/results/aa-pairs-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT/runs"
+
+run() {	# -> the new run directory
+	local before after
+	before=$(ls "$OUT/runs" | sort)
+	"$PMBENCH" run --results "$OUT/runs" "${RUN_ARGS[@]}" > /dev/null 2>&1 || die "a run failed"
+	after=$(ls "$OUT/runs" | sort)
+	echo "$OUT/runs/$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^latest$' | head -n1)"
+}
+
+# The widest ratio of a gate's compare.json: "ratio [lo, hi] case:method:bB".
+widest() {
+	/usr/bin/python3 - "$1/compare.json" <<'PY'
+import json, math, sys
+rows = [r for r in json.load(open(sys.argv[1]))["rows"] if isinstance(r.get("ratio"), float)]
+r = max(rows, key=lambda r: abs(math.log(r["ratio"])))
+print(f'{r["ratio"]:.3f} [{r["ci_lo"]:.3f}, {r["ci_hi"]:.3f}] {r["case"]}:{r["method"]}:b{r["batch"]}')
+PY
+}
+
+# A copy of run dir $1 whose samples take $2 times as long: a known effect in real noise.
+slower() {
+	local src=$1 factor=$2 dst=$1-x$2
+	rm -rf "$dst"
+	mkdir "$dst"
+	cp "$src/cases.tsv" "$dst/"
+	sed "s/\"run_id\": \"[^\"]*\"/\"run_id\": \"$(basename "$dst")\"/" "$src/meta.json" > "$dst/meta.json"
+	awk -F'\t' -v OFS='\t' -v f="$factor" \
+		'NR <= 2 { print; next } { $11 = sprintf("%.0f", $11 * f); print }' "$src/samples.tsv" > "$dst/samples.tsv"
+	echo "$dst"
+}
+
+printf '%-5s %-5s %-40s %s\n' pair exit "widest ratio [95% CI]" series
+bad=0
+for i in $(seq 1 "$PAIRS"); do
+	a=$(run)
+	b=$(run)
+	rc=0
+	"$PMBENCH" gate "$a" "$b" --out "$OUT/gate-$i" > "$OUT/gate-$i.txt" 2>&1 || rc=$?
+	[ "$rc" != 1 ] || bad=1
+	printf '%-5s %-5s %s\n' "$i" "$rc" "$(widest "$OUT/gate-$i")"
+done
+
+# Sensitivity: the last pair's CAND made slower by a known factor, judged the same way.
+echo
+printf '%-30s %-5s %s\n' "injected slowdown" exit verdict
+for spec in "1.05 2" "1.10 5"; do
+	set -- $spec
+	s=$(slower "$b" "$1")
+	rc=0
+	"$PMBENCH" gate "$a" "$s" --threshold "$2" --out "$OUT/gate-x$1" > "$OUT/gate-x$1.txt" 2>&1 || rc=$?
+	printf '%-30s %-5s %s\n' "x$1 (threshold $2%)" "$rc" "$(grep -m1 '^VERDICT' "$OUT/gate-x$1.txt" | cut -c10-110)"
+done
+say "everything is under $OUT"
+exit "$bad"
