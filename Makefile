@@ -77,9 +77,55 @@ $(BUILD)/san/obj/%.o: %.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(STD) $(CPPFLAGS) -O1 -g $(SAN) $(WARN) -c -o $@ $<
 
+# pmbench(1), printed by pmbench from the same option tables as every --help.
+man: $(BUILD)/man/pmbench.1
+$(BUILD)/man/pmbench.1: $(BUILD)/bin/pmbench
+	$(quiet) GEN $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$< man > $@.tmp && mv -f $@.tmp $@
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all asan clean
+.PHONY: all asan man clean
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer targets (tests/fuzz/README.md), built with Debian's clang and
+# libclang-rt-14-dev.  `make fuzz-build` builds them into $(BUILD)/fuzz/;
+# `make fuzz` runs each of FUZZ_TARGETS for FUZZ_SECONDS on a copy of its seed
+# corpus and fails on any crash, hang (10 s) or leak, naming the reproducer.
+# `make fuzz FUZZ_SECONDS=900` is the campaign.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ALL     := rundir compare_gate merge model policy wire
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The offline half: the library and the harness, less main.c and the live code that needs root.
+FUZZ_LINK    := $(LIB_SRC) $(filter-out harness/main.c harness/live/%,$(HARN_SRC))
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/,$(FUZZ_ALL))
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh --bin $(BUILD)/fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o \
+		$(BUILD)/fuzz/obj/tests/fuzz/fuzz_common.o $(call objs,fuzz,$(FUZZ_LINK))
+	$(quiet) LD $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ -ljansson -lm
+
+# The project's sources as they are (clang's warnings are not gcc's); the targets with -Werror.
+$(BUILD)/fuzz/obj/%.o: %.c
+	$(quiet) FUZZCC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(STD) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+$(BUILD)/fuzz/obj/tests/fuzz/%.o: tests/fuzz/%.c
+	$(quiet) FUZZCC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(STD) $(CPPFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+		$(filter-out -Wno-format-truncation,$(WARN)) -c -o $@ $<
+$(BUILD)/fuzz/obj/harness/offline/policy.o: $(BUILD)/gen/policy-default.inc
+
+.PHONY: fuzz fuzz-build

@@ -17,7 +17,7 @@ static const char *const compare_name[] = {
 	[PMB_CMP_RAW] = "raw", [PMB_CMP_CATEGORIES] = "categories", [PMB_CMP_NONE] = "none",
 };
 
-static const struct pmb_opt_spec catalog_spec = {
+const struct pmb_opt_spec pmb_catalog_spec = {
 	.prog = "pmbench catalog", .args = "",
 	.about = "Print the catalog: one line per method, co-metric and kind, tab-separated:\n"
 		 "  method NAME ARGS COMPARE TRAITS ORDER DESCRIPTION\n"
@@ -45,7 +45,7 @@ int cmd_catalog(int argc, char **argv)
 	static const char *const ktraits[] = { "thp" };
 	unsigned npos;
 	char t[128];
-	int err = pmb_opt_parse(&catalog_spec, argc, argv, NULL, NULL, &npos, NULL);
+	int err = pmb_opt_parse(&pmb_catalog_spec, argc, argv, NULL, NULL, &npos, NULL);
 
 	if (err)
 		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;

@@ -72,6 +72,26 @@ static bool is_digit(char c)
  * Every number parser starts at a digit: strtoull and strtod would skip
  * leading white space and take a sign, so " -4096" would wrap around.
  */
+void pmb_progress(unsigned done, unsigned total, uint64_t start_ns, const char *fmt, ...)
+{
+	bool tty = isatty(STDERR_FILENO) && !getenv("CI");
+	char eta[32] = "";
+	va_list ap;
+
+	if (done && done < total) {
+		uint64_t left = (pmb_now_ns() - start_ns) / done * (total - done) / 1000000000u;
+
+		snprintf(eta, sizeof(eta), " ETA %um%02us", (unsigned)(left / 60), (unsigned)(left % 60));
+	}
+	fprintf(stderr, "%s%s: [%u/%u]%s ", tty ? "\r\033[K" : "", pmb_prog, done, total, eta);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (!tty || done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
 int pmb_parse_size(const char *s, uint64_t *out)
 {
 	char *end;

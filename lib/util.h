@@ -53,6 +53,14 @@ static inline uint64_t pmb_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * A progress line on stderr with an estimate of the time left: rewritten in
+ * place on a terminal, one plain line per call when stderr is not one or CI
+ * is set.  done of total since start_ns (pmb_now_ns()).
+ */
+void pmb_progress(unsigned done, unsigned total, uint64_t start_ns, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Full-length I/O: return bytes done or -errno; short only at EOF. */
 ssize_t pmb_read_full(int fd, void *buf, size_t len);
 ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off);

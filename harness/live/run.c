@@ -942,7 +942,7 @@ static int run_main(int argc, char **argv, const char *cmd)
 
 		struct pmb_noise_snap before, after;
 
-		fprintf(stderr, "pmbench: [%u/%u] %s\n", i + 1, r->ncases, c->id);
+		pmb_progress(i, r->ncases, t0, "%s", c->id);
 		pmb_noise_snap(&before, r->p.cpu);
 		err = run_case(r, c);
 		release_case(r);
@@ -976,6 +976,7 @@ static int run_main(int argc, char **argv, const char *cmd)
 		nbad += c->verdict == PMB_V_INCORRECT;
 		nerr += c->verdict == PMB_V_ERROR;
 	}
+	pmb_progress(r->ncases, r->ncases, t0, "cases done");
 	teardown(r);
 	/* What the kernel logged after the last case's look (the teardown) belongs to the run. */
 	{
@@ -1045,19 +1046,20 @@ int cmd_verify(int argc, char **argv)
 	return run_main(argc, argv, "verify");
 }
 
+const struct pmb_opt_spec pmb_cleanup_spec = {
+	.prog = "pmbench cleanup", .args = "",
+	.about = "Remove the swap, zram devices and cgroups that a killed run left behind\n"
+		 "(recorded in " PMB_STATE_DIR "), and mark its run directory interrupted.\n",
+	.more = "exit: 0 done, 3 error, 64 usage, 77 not root\n",
+};
+
 int cmd_cleanup(int argc, char **argv)
 {
-	int n;
+	unsigned npos;
+	int n = pmb_opt_parse(&pmb_cleanup_spec, argc, argv, NULL, NULL, &npos, NULL);
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: pmbench cleanup\n\nRemove the swap, zram devices and cgroups that a killed run "
-		       "left behind\n(recorded in %s), and mark its run directory interrupted.\n", PMB_STATE_DIR);
-		return PMB_EXIT_PASS;
-	}
-	if (argc > 1) {
-		pmb_err(0, "cleanup takes no arguments");
-		return PMB_EXIT_USAGE;
-	}
+	if (n)
+		return n == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	if (geteuid() != 0) {
 		pmb_err(0, "skip: needs root");
 		return PMB_EXIT_SKIP;

@@ -38,7 +38,7 @@ static const struct pmb_opt selfcheck_opts[] = {
 };
 #undef OFF
 
-static const struct pmb_opt_spec selfcheck_spec = {
+const struct pmb_opt_spec pmb_selfcheck_spec = {
 	.prog = "pmbench selfcheck", .args = "[options]",
 	.about = "Time dense, batched:1 and batched:512 through pmscan's timed hook against a bare\n"
 		 "loop of the same preads on the same stopped workload, interleaved; print the\n"
@@ -65,7 +65,7 @@ int cmd_selfcheck(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	o.cpu = ncpu > 0 ? (unsigned)ncpu - 1 : 0;
-	err = pmb_opt_parse(&selfcheck_spec, argc, argv, &o, NULL, &npos, NULL);
+	err = pmb_opt_parse(&pmb_selfcheck_spec, argc, argv, &o, NULL, &npos, NULL);
 	if (err)
 		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	if (geteuid() != 0)

@@ -653,7 +653,7 @@ static const struct pmb_opt gate_opts[] = {
 };
 #undef OFF
 
-static const struct pmb_opt_spec gate_spec = {
+const struct pmb_opt_spec pmb_gate_spec = {
 	.prog = "pmbench gate", .args = "BASE CAND [options] | --print-default-policy",
 	.about = "Compare CAND with BASE and judge it by a policy. Writes compare.tsv,\n"
 		 "compare.json, report.md, junit.xml, gate.ktap, kcidb.json and lava.txt into a\n"
@@ -674,7 +674,7 @@ int cmd_gate(int argc, char **argv)
 	uint64_t seen;
 	int ret;
 
-	ret = pmb_opt_parse(&gate_spec, argc, argv, &o, o.pos, &npos, &seen);
+	ret = pmb_opt_parse(&pmb_gate_spec, argc, argv, &o, o.pos, &npos, &seen);
 	if (ret)
 		return ret == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	o.thr_set = seen & 1;

@@ -208,7 +208,7 @@ static const struct pmb_opt merge_opts[] = {
 };
 #undef OFF
 
-static const struct pmb_opt_spec merge_spec = {
+const struct pmb_opt_spec pmb_merge_spec = {
 	.prog = "pmbench merge", .args = "--out DIR RUN RUN...",
 	.about = "One run directory from several runs of the same kernel and parameters (for\n"
 		 "example the two boots of each kernel in an ABBA order). Samples are kept, their\n"
@@ -228,7 +228,7 @@ int cmd_merge(int argc, char **argv)
 	unsigned n;
 	int err;
 
-	err = pmb_opt_parse(&merge_spec, argc, argv, &o, o.runs, &n, NULL);
+	err = pmb_opt_parse(&pmb_merge_spec, argc, argv, &o, o.runs, &n, NULL);
 	if (err)
 		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	if (!o.out)

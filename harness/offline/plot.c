@@ -698,7 +698,7 @@ int pmb_plot_dir(const char *dir, int quiet_skip)
 	return err == PMB_ERR_SCHEMA || pmb_bad_input(err) ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
 }
 
-static const struct pmb_opt_spec plot_spec = {
+const struct pmb_opt_spec pmb_plot_spec = {
 	.prog = "pmbench plot", .args = "DIR",
 	.about = "Render DIR/plots/*.png and *.svg (and their .dat files) for a run directory\n"
 		 "(meta.json) or a comparison directory (compare.json). Scripts: $PMB_PLOTS_DIR,\n"
@@ -711,7 +711,7 @@ int cmd_plot(int argc, char **argv)
 {
 	const char *dir;
 	unsigned npos;
-	int err = pmb_opt_parse(&plot_spec, argc, argv, NULL, &dir, &npos, NULL);
+	int err = pmb_opt_parse(&pmb_plot_spec, argc, argv, NULL, &dir, &npos, NULL);
 
 	if (err)
 		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
