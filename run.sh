@@ -5,23 +5,24 @@
 # shared memory under swap.  `./run.sh --help` lists the subcommands.
 set -euo pipefail
 
+PROG=run.sh
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PMB_TOP=$TOP
+# shellcheck source=lib/common.sh
+. "$TOP/lib/common.sh"
 BIN=$TOP/build/bin
 PMBENCH=$BIN/pmbench
 RESULTS=${PMB_RESULTS:-$TOP/results}
 export PMB_PLOTS_DIR=$TOP/plots
 # Kernel images are cached once per machine (root), so a fresh clone reuses them.
-if [ -z "${PMB_CACHE:-}" ]; then
-	if [ "$(id -u)" = 0 ]; then PMB_CACHE=/var/cache/pagemap-bench; else PMB_CACHE=$TOP/.cache; fi
-fi
+PMB_CACHE=$(pmb_default_cache)
 export PMB_CACHE
 
 # Debian 12 packages the project needs to build, test, plot and boot kernels.
-PACKAGES="build-essential libjansson-dev liburing-dev gnuplot-nox python3-pytest
-	qemu-system-x86 busybox-static linux-source-6.1 ccache flex bison bc libelf-dev
-	libssl-dev cpio xz-utils zstd util-linux procps kmod"
-
-EX_USAGE=64
+PACKAGES="build-essential libjansson-dev liburing-dev gnuplot-nox python3-pytest python3-yaml
+	qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 ccache flex bison bc
+	libelf-dev libssl-dev cpio xz-utils zstd util-linux procps kmod git clang libclang-rt-14-dev
+	man-db"
 
 usage() {
 	cat <<USAGE
@@ -33,18 +34,22 @@ usage: ./run.sh [SUBCOMMAND] [options]     (./run.sh SUBCOMMAND --help)
   compare BASE CAND       compare two result directories
   gate BASE CAND          gate a candidate against a baseline (CI)
   plot DIR                render the plots of a run or comparison directory
-  kernel build [options]  build a kernel image (stock, or --patches kernels/patches)
+  kernel build [options]  build a kernel image (--kernel 6.1|6.12, --tree DIR --rev REV,
+                          --patches DIR, --series PATH; see kernels/build.sh --help)
   vm --kernel IMAGE [run options]
                           run the matrix on IMAGE under QEMU
-  ab --stock IMAGE|build --patched IMAGE|build [run options]
-                          stock against patched in one command
+  ab --stock IMAGE|build --patched IMAGE|build [options] [run options]
+                          stock against patched in one command (icount by default)
+  selfcheck [options]     the harness's own overhead, against a bare pread loop
+  man                     the pmbench(1) man page
   cleanup                 remove what a killed run left behind
   setup                   install the Debian packages the project needs
   test                    build and run the test suite
 
 Run as root: swap, cgroups and swap offsets in pagemap need it.
 Exit codes: 0 pass, 1 performance regression, 2 incorrect kernel behaviour,
-3 harness error, 64 usage error, 77 cannot run here, 128+N interrupted by signal N.
+3 harness error, 4 inconclusive, 64 usage error, 77 cannot run here,
+128+N interrupted by signal N.  Bash completion: . lib/completion.bash
 USAGE
 }
 
@@ -69,9 +74,9 @@ setup() {
 		exit 77
 	fi
 	echo "run.sh: installing:$missing" >&2
-	apt-get update -q >&2
+	apt-get -o DPkg::Lock::Timeout=600 update -q >&2
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $missing >&2
 }
 
 build() {
@@ -118,8 +123,8 @@ cmd_vm() {
 		*) args+=("$1"); shift ;;
 		esac
 	done
-	[ -n "$kernel" ] || { echo "run.sh: vm: --kernel IMAGE is required" >&2; return $EX_USAGE; }
-	[ -f "$kernel" ] || { echo "run.sh: vm: no kernel image at $kernel" >&2; return $EX_USAGE; }
+	[ -n "$kernel" ] || usage_err "vm: --kernel IMAGE is required"
+	[ -f "$kernel" ] || usage_err "vm: no kernel image at $kernel"
 	build
 	local out dir
 	out=$("$TOP/kernels/vm.sh" --kernel "$kernel" --bin "$BIN" --out "$RESULTS" ${vmargs[@]+"${vmargs[@]}"} \
@@ -144,12 +149,12 @@ main() {
 	verify) build; exec "$PMBENCH" verify --results "$RESULTS" "$@" ;;
 	compare|gate) build; exec "$PMBENCH" "$sub" "$@" ;;
 	plot) build; exec "$PMBENCH" plot "$@" ;;
-	cleanup) build; exec "$PMBENCH" cleanup "$@" ;;
+	cleanup|selfcheck) build; exec "$PMBENCH" "$sub" "$@" ;;
+	man) build; exec "$PMBENCH" man "$@" ;;
 	kernel)
 		case "${1:-}" in
 		build) shift; setup; exec "$TOP/kernels/build.sh" "$@" ;;
-		*) echo "run.sh: kernel: the subcommand is 'build' (./run.sh kernel build --help)" >&2
-		   exit $EX_USAGE ;;
+		*) usage_err "kernel: the subcommand is 'build' (./run.sh kernel build --help)" ;;
 		esac ;;
 	vm) cmd_vm "$@" ;;
 	ab) build; exec "$TOP/kernels/ab.sh" "$@" ;;
@@ -159,7 +164,7 @@ main() {
 		make -C "$TOP" -s -j"$(nproc)" asan >&2
 		cd "$TOP"
 		exec /usr/bin/python3 -m pytest -ra "$@" tests ;;
-	*) echo "run.sh: unknown subcommand '$sub' (./run.sh --help)" >&2; exit $EX_USAGE ;;
+	*) usage_err "unknown subcommand '$sub' (./run.sh --help)" ;;
 	esac
 }
 
