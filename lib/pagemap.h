@@ -31,9 +31,19 @@
 /* What a page really is, and what pagemap says it is. */
 enum pm_state {
 	PMS_NONE = 0,		/* never touched, or nothing reported */
-	PMS_PRESENT = 1,	/* resident (and mapped) */
+	PMS_PRESENT = 1,	/* resident and mapped by this process */
 	PMS_SWAPPED = 2,	/* in swap */
-	PMS_NR = 3,
+	PMS_NR = 3,		/* the states pagemap can report */
+	/*
+	 * The truth only: resident (in the page cache, or the swap cache) but
+	 * perhaps no longer mapped by this process, after a pageout that
+	 * unmapped it and did not swap it.  "Present" in pagemap means mapped,
+	 * so a correct pagemap may say present (still mapped) or what an
+	 * unmapped page of its backing reads as: none for shmem and files, a
+	 * swap entry for private memory.
+	 */
+	PMS_UNMAPPED = 3,
+	PMS_TRUTHS = 4,
 };
 
 static inline const char *pm_state_name(enum pm_state s)
@@ -42,6 +52,7 @@ static inline const char *pm_state_name(enum pm_state s)
 	case PMS_NONE: return "none";
 	case PMS_PRESENT: return "present";
 	case PMS_SWAPPED: return "swapped";
+	case PMS_UNMAPPED: return "unmapped";
 	default: return "?";
 	}
 }

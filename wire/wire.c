@@ -130,20 +130,21 @@ int pmb_wire_ready_parse(const char *line, struct pmb_ready *r)
 	return parse_line(line, "READY", kv, sizeof(kv) / sizeof(kv[0]), ready_extra, r);
 }
 
-int pmb_wire_state_format(char *buf, size_t len, const uint64_t counts[PMS_NR])
+int pmb_wire_state_format(char *buf, size_t len, const uint64_t counts[PMS_TRUTHS])
 {
-	return fit(snprintf(buf, len, "STATE none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64,
-			    counts[PMS_NONE], counts[PMS_PRESENT], counts[PMS_SWAPPED]), len);
+	return fit(snprintf(buf, len, "STATE none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64
+			    " unmapped=%" PRIu64, counts[PMS_NONE], counts[PMS_PRESENT], counts[PMS_SWAPPED],
+			    counts[PMS_UNMAPPED]), len);
 }
 
-int pmb_wire_state_parse(const char *line, uint64_t counts[PMS_NR])
+int pmb_wire_state_parse(const char *line, uint64_t counts[PMS_TRUTHS])
 {
 	struct kv kv[] = {
 		{ "none", &counts[PMS_NONE] }, { "present", &counts[PMS_PRESENT] },
-		{ "swapped", &counts[PMS_SWAPPED] },
+		{ "swapped", &counts[PMS_SWAPPED] }, { "unmapped", &counts[PMS_UNMAPPED] },
 	};
 
-	return parse_line(line, "STATE", kv, 3, NULL, NULL);
+	return parse_line(line, "STATE", kv, 4, NULL, NULL);
 }
 
 int pmb_wire_swapin_format(char *buf, size_t len, uint64_t pages, uint64_t ns)

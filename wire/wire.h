@@ -25,7 +25,7 @@
 #define PMB_READY_KEYS(X) \
 	X(addr, 1) X(pages, 0) X(page_size, 0) X(none, 0) X(present, 0) X(swapped, 0) \
 	X(pageout_missed, 0) X(pageout_extra, 0) X(contradictions, 0) X(pageout_passes, 0) \
-	X(view_pid, 0) X(view_addr, 1) X(thp_pages, 0) X(zero_page, 0)
+	X(view_pid, 0) X(view_addr, 1) X(thp_pages, 0) X(zero_page, 0) X(unmapped, 0)
 
 /* The region as pmwork built it, and the oracle's counts (READY). */
 struct pmb_ready {
@@ -38,9 +38,12 @@ struct pmb_ready {
 int pmb_wire_ready_format(char *buf, size_t len, const struct pmb_ready *r);
 int pmb_wire_ready_parse(const char *line, struct pmb_ready *r);
 
-/* "STATE none=A present=B swapped=C", followed on the wire by one byte per page. */
-int pmb_wire_state_format(char *buf, size_t len, const uint64_t counts[PMS_NR]);
-int pmb_wire_state_parse(const char *line, uint64_t counts[PMS_NR]);
+/*
+ * "STATE none=A present=B swapped=C unmapped=D", followed on the wire by one
+ * byte per page (enum pm_state, the truth: PMS_UNMAPPED included).
+ */
+int pmb_wire_state_format(char *buf, size_t len, const uint64_t counts[PMS_TRUTHS]);
+int pmb_wire_state_parse(const char *line, uint64_t counts[PMS_TRUTHS]);
 
 /* "SWAPIN pages=N ns=T": N pages faulted back from swap in T ns. */
 int pmb_wire_swapin_format(char *buf, size_t len, uint64_t pages, uint64_t ns);

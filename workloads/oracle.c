@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Rules:  shmem:   resident ? present : (data in the file ? swapped : none)
+ *         resident pages paged out since they were last touched: unmapped
+ *         (pagemap's "present" means mapped, and MADV_PAGEOUT unmaps what it
+ *         takes, swapped or not: a THP of shmem on 6.12 stays in memory)
  *         private: resident ? present : (a page of its own ? swapped : none)
  *         file:    resident ? present : none
  * A swapped-out shmem page stays in the file's page cache as a swap entry,
@@ -83,8 +86,11 @@ static void tally(const struct pmw_region *r, enum pmb_backing b, const uint8_t 
 
 		if (b == PMB_BACKING_ANON && state[i] == PMS_NONE && (flags[i] & PMW_OWNED))
 			state[i] = PMS_SWAPPED;
+		/* In memory, but paged out since it was last touched: perhaps no longer mapped. */
+		if (state[i] == PMS_PRESENT && held && !(flags[i] & PMW_MAPPED))
+			state[i] = PMS_UNMAPPED;
 		out = paged_out(b, flags[i], state[i]);
-		if (state[i] == PMS_PRESENT && !held)
+		if ((state[i] == PMS_PRESENT || state[i] == PMS_UNMAPPED) && !held)
 			c->contradictions++;
 		if (chosen && held && !out)
 			c->missed++;

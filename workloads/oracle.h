@@ -23,9 +23,10 @@
  */
 #define PMW_OWNED	0x8
 #define PMW_PLAN	0x10	/* the set pageout would choose, whatever --swapout */
+#define PMW_MAPPED	0x20	/* touched since it was last paged out or removed: mapped, if resident */
 
 struct pmw_counts {
-	size_t state[PMS_NR];	/* pages per enum pm_state */
+	size_t state[PMS_TRUTHS];	/* pages per enum pm_state (the truth: unmapped included) */
 	size_t contradictions;	/* resident or data, yet never touched */
 	size_t missed;		/* chosen and held, not paged out */
 	size_t extra;		/* not chosen, paged out */

@@ -237,7 +237,8 @@ static int report_ready(struct pmw_ctx *x)
 	ready = (struct pmb_ready){
 		.addr = (uintptr_t)x->r.addr, .pages = x->r.pages, .page_size = x->r.page_size,
 		.none = c->state[PMS_NONE], .present = c->state[PMS_PRESENT],
-		.swapped = c->state[PMS_SWAPPED], .pageout_missed = c->missed,
+		.swapped = c->state[PMS_SWAPPED], .unmapped = c->state[PMS_UNMAPPED],
+		.pageout_missed = c->missed,
 		.pageout_extra = c->extra, .contradictions = c->contradictions,
 		.pageout_passes = x->passes, .view_pid = (uint64_t)x->view_pid,
 		.view_addr = x->view_addr, .thp_pages = thp_kb * 1024 / x->r.page_size,

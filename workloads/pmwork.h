@@ -52,6 +52,9 @@ int pmw_fatal(int err, const char *what);
 /* The oracle over x's region, flags and state vector. */
 int pmw_ctx_oracle(struct pmw_ctx *x, struct pmw_counts *c);
 
+/* Pages of the largest folio the kind may use: 512 (PMD THP), 16 (64 KiB mTHP) or 1. */
+size_t pmw_folio_pages(const struct pmw_ctx *x);
+
 /* Steps (steps.c).  None allocates. */
 void pmw_choose_dirty(struct pmw_ctx *x);	/* mark the dirty set PMW_DIRTY (uses idx) */
 void pmw_plan_pageout(struct pmw_ctx *x);	/* choose PMW_PLAN among it (uses cand, idx) */

@@ -93,13 +93,13 @@ static int next_line(struct line_reader *lr, char **line)
 static int cmd_state(struct pmw_ctx *x)
 {
 	char line[PMB_WIRE_LINE];
-	uint64_t counts[PMS_NR];
+	uint64_t counts[PMS_TRUTHS];
 	struct pmw_counts c;
 	int err = pmw_ctx_oracle(x, &c);
 
 	if (err)
 		return pmw_fatal(err, "oracle");
-	for (int i = 0; i < PMS_NR; i++)
+	for (int i = 0; i < PMS_TRUTHS; i++)
 		counts[i] = c.state[i];
 	err = pmb_wire_state_format(line, sizeof(line), counts);
 	if (!err)
@@ -128,8 +128,10 @@ static int cmd_settle(struct pmw_ctx *x)
 	if (err)
 		return pmw_fatal(err, "oracle");
 	for (size_t i = 0; i < x->r.pages; i++)
-		if (x->state[i] == PMS_PRESENT)
+		if (x->state[i] == PMS_PRESENT || x->state[i] == PMS_UNMAPPED) {
 			(void)*(volatile const char *)((const char *)x->r.addr + i * psz);
+			x->flags[i] |= PMW_MAPPED;
+		}
 	return cmd_state(x);
 }
 
@@ -177,6 +179,7 @@ static int cmd_swapin(struct pmw_ctx *x)
 		if (x->state[i] != PMS_SWAPPED)
 			continue;
 		(void)*(volatile const char *)(x->r.addr + i * x->r.page_size);
+		x->flags[i] |= PMW_MAPPED;
 		n++;
 	}
 	t1 = pmb_now_ns();

@@ -25,20 +25,29 @@ int pmw_ctx_oracle(struct pmw_ctx *x, struct pmw_counts *c)
 	return pmw_oracle(&x->r, x->o.info->backing, x->flags, x->state, c);
 }
 
+size_t pmw_folio_pages(const struct pmw_ctx *x)
+{
+	if (x->o.info->traits & PMB_K_THP)
+		return PMB_PMD_PAGES;
+	if (x->o.info->traits & PMB_K_MTHP)
+		return PMB_MTHP_PAGES;
+	return 1;
+}
+
 static void touch_one(struct pmw_ctx *x, size_t i)
 {
 	char *page = x->r.addr + i * x->r.page_size;
 
 	if (x->o.touch == PMW_TOUCH_READ) {
 		(void)*(volatile const char *)page;
-		x->flags[i] |= PMW_DIRTY | PMW_HELD;
+		x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_MAPPED;
 		/* Without the zero page a private read fault gets a page of its own. */
 		if (x->o.info->backing == PMB_BACKING_ANON && !x->zero_page)
 			x->flags[i] |= PMW_OWNED;
 		return;
 	}
 	pmb_pattern_fill(page, x->r.page_size, x->o.seed, i);
-	x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_OWNED;
+	x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_OWNED | PMW_MAPPED;
 }
 
 void pmw_choose_dirty(struct pmw_ctx *x)
@@ -80,6 +89,16 @@ void pmw_plan_pageout(struct pmw_ctx *x)
  */
 static int pageout_run(struct pmw_ctx *x, size_t start, size_t n)
 {
+	/*
+	 * MADV_PAGEOUT unmaps what it takes, a whole large folio (a THP's PMD)
+	 * even when asked for part of it; a page it could not swap may stay in
+	 * memory, unmapped.
+	 */
+	size_t fp = pmw_folio_pages(x), lo = start / fp * fp, hi = (start + n + fp - 1) / fp * fp;
+
+	for (size_t k = lo; k < hi && k < x->r.pages; k++)
+		x->flags[k] &= (uint8_t)~PMW_MAPPED;
+
 	char *p = x->r.addr + start * x->r.page_size;
 	size_t len = n * x->r.page_size;
 
@@ -175,7 +194,7 @@ void pmw_fault(struct pmw_ctx *x)
 			continue;
 		pmb_pattern_fill(x->r.addr + i * x->r.page_size, x->r.page_size,
 				 x->o.seed, i);
-		x->flags[i] |= PMW_HELD | PMW_OWNED;
+		x->flags[i] |= PMW_HELD | PMW_OWNED | PMW_MAPPED;
 	}
 	pmw_unpin_cpu(pinned, &saved);
 }
@@ -189,6 +208,6 @@ int pmw_remove(struct pmw_ctx *x)
 	if (madvise(x->r.addr, x->r.len, advice) < 0)
 		return -errno;
 	for (i = 0; i < x->r.pages; i++)
-		x->flags[i] &= (uint8_t)~(PMW_HELD | PMW_OWNED);
+		x->flags[i] &= (uint8_t)~(PMW_HELD | PMW_OWNED | PMW_MAPPED);
 	return 0;
 }

@@ -115,15 +115,24 @@ static void prove_type(struct pmb_swap *sw, struct pmb_slotmap *m, unsigned type
 		}
 }
 
+/* The backing a kind's pages go to: what an unmapped page of it reads as. */
+static enum pmb_backing backing_of(const struct pmb_case *c)
+{
+	const struct pmb_kind_info *k = pmb_kind_find(c->kind);
+
+	return k ? k->backing : PMB_BACKING_SHMEM;
+}
+
 static void explain(struct pmb_case *c)
 {
+	enum pmb_backing b = backing_of(c);
 	size_t len = 0;
 	int t, r;
 
 	c->reason[0] = '\0';
-	for (t = 0; t < PMS_NR; t++)
+	for (t = 0; t < PMS_TRUTHS; t++)
 		for (r = 0; r < PMS_NR; r++)
-			if (t != r && c->cm[t][r] && len < sizeof(c->reason))
+			if (!pmb_report_ok(t, r, b) && c->cm[t][r] && len < sizeof(c->reason))
 				len += (size_t)snprintf(c->reason + len, sizeof(c->reason) - len,
 						"%s%" PRIu64 " %s pages reported as %s", len ? "; " : "",
 						c->cm[t][r], pm_state_name(t), pm_state_name(r));
@@ -144,7 +153,7 @@ void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swa
 {
 	for (uint64_t j = 0; j < n; j++) {
 		uint64_t e = pm[j], off = pm_swap_offset(e);
-		enum pm_state t = truth[j] < PMS_NR ? truth[j] : PMS_NONE;
+		enum pm_state t = truth[j] < PMS_TRUTHS ? truth[j] : PMS_NONE;
 		enum pm_state r = pm_state_of(e);
 		const struct pmb_swapdev *d;
 
@@ -266,10 +275,11 @@ void pmb_case_item(const struct pmb_case *c, struct pmb_item *it, char *diag, si
 		if (used < len) \
 			used += (size_t)snprintf(diag + used, len - used, __VA_ARGS__); \
 	} while (0)
-	LINE("%s: truth none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n", c->id,
-	     c->truth[0], c->truth[1], c->truth[2]);
-	for (int t = 0; t < PMS_NR; t++)
-		LINE("%s: true %s reported as none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n",
+	LINE("%s: truth none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 " unmapped=%" PRIu64 "\n",
+	     c->id, c->truth[0], c->truth[1], c->truth[2], c->truth[PMS_UNMAPPED]);
+	for (int t = 0; t < PMS_TRUTHS; t++)
+		if (t < PMS_NR || c->truth[t])
+			LINE("%s: true %s reported as none=%" PRIu64 " present=%" PRIu64 " swapped=%" PRIu64 "\n",
 		     c->id, pm_state_name(t), c->cm[t][0], c->cm[t][1], c->cm[t][2]);
 	LINE("%s: swap entries bad_type=%" PRIu64 " bad_offset=%" PRIu64 " dup=%" PRIu64
 	     " content_ok=%" PRIu64 " content_bad=%" PRIu64 " unchecked=%" PRIu64, c->id,

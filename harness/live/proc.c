@@ -212,7 +212,7 @@ int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const
 	return err;
 }
 
-static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_TRUTHS],
 		     char *pre, size_t prelen)
 {
 	char line[PMB_WIRE_LINE];
@@ -240,10 +240,10 @@ static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint
 		return -EPROTO;
 	/* The vector must say what the line says. */
 	{
-		uint64_t seen[PMS_NR] = { 0 };
+		uint64_t seen[PMS_TRUTHS] = { 0 };
 
 		for (uint64_t i = 0; i < w->pages; i++) {
-			if (vec[i] >= PMS_NR)
+			if (vec[i] >= PMS_TRUTHS)
 				return -EPROTO;
 			seen[vec[i]]++;
 		}
@@ -253,17 +253,17 @@ static int state_cmd(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint
 	return wait_stopped(w->pid, &status);
 }
 
-int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_TRUTHS])
 {
 	return state_cmd(w, PMB_CMD_STATE "\n", vec, counts, NULL, 0);
 }
 
-int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR])
+int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_TRUTHS])
 {
 	return state_cmd(w, PMB_CMD_SETTLE "\n", vec, counts, NULL, 0);
 }
 
-int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_TRUTHS],
 			 char *pre, size_t prelen)
 {
 	char line[32];

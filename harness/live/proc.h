@@ -28,15 +28,15 @@ struct pmb_workload {
 int pmb_workload_start(struct pmb_workload *w, const struct pmb_params *p, const struct pmb_case *c,
 		       const char *cgroup, char *why, size_t whylen);
 /* STATE: the oracle's counts and one byte per page. */
-int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
+int pmb_workload_state(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_TRUTHS]);
 /* Map every resident page again (no I/O), then report the state as above. */
-int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_NR]);
+int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PMS_TRUTHS]);
 /*
  * Any state-changing command (PMB_CMD_FAULT, _PAGEOUT, _REMOVE, _SWAPIN): do
  * it, then report the state as above.  A line the workload sends before its
  * STATE line (SWAPIN's timing) lands in pre (may be NULL).
  */
-int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_NR],
+int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_TRUTHS],
 			 char *pre, size_t prelen);
 void pmb_workload_stop(struct pmb_workload *w);
 /* Run argv[0] (a path), capture its stdout; *status as waitpid gives it. */

@@ -63,8 +63,8 @@ struct pmb_case {
 	double dirty, swapped;
 	enum pmb_case_verdict verdict;
 	char reason[256];
-	uint64_t truth[PMS_NR];
-	uint64_t cm[PMS_NR][PMS_NR];		/* [true][reported] */
+	uint64_t truth[PMS_TRUTHS];
+	uint64_t cm[PMS_TRUTHS][PMS_NR];	/* [true][reported] */
 	uint64_t bad_type, bad_offset, dup, content_ok, content_bad, content_unchecked;
 	uint64_t smaps_swap_kb, oracle_swap_kb;
 	const char *agree;			/* yes no - */

@@ -374,8 +374,8 @@ int pmb_case_row(struct pmb_rundir *rd, const struct pmb_case *c, const struct p
 	pmb_tsv_set(&row, PMB_C_SEED, "%" PRIu64, p->seed);
 	pmb_tsv_set(&row, PMB_C_VERDICT, "%s", pmb_case_verdict_names[c->verdict]);
 	pmb_tsv_set(&row, PMB_C_REASON, "%s", c->reason);
-	for (int t = 0; t < PMS_NR; t++) {
-		pmb_tsv_set(&row, PMB_C_TRUE_NONE + t, "%" PRIu64, c->truth[t]);
+	for (int t = 0; t < PMS_TRUTHS; t++) {
+		pmb_tsv_set(&row, pmb_true_col(t), "%" PRIu64, c->truth[t]);
 		for (int r = 0; r < PMS_NR; r++)
 			pmb_tsv_set(&row, pmb_cm_col(t, r), "%" PRIu64, c->cm[t][r]);
 	}

@@ -187,7 +187,7 @@ static int compare_timing(struct pmb_cmp *c)
 	return 0;
 }
 
-static const char *const state_names[3] = { "none", "present", "swapped" };
+static const char *const state_names[PMS_TRUTHS] = { "none", "present", "swapped", "unmapped" };
 
 /* "none", "swapped (1500) and none (548)" for one side's confusion row. */
 static void describe_reported(const struct pmb_rcase *k, int t, char *buf, size_t len)
@@ -247,7 +247,7 @@ static void describe_case(struct pmb_corr_row *r)
 	size_t used = 0, len = sizeof(r->text);
 
 	r->text[0] = '\0';
-	for (int t = 2; t >= 0; t--) {
+	for (int t = PMS_TRUTHS - 1; t >= 0; t--) {
 		if (!row_differs(b, c, t))
 			continue;
 		describe_reported(b, t, rb, sizeof(rb));

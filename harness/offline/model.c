@@ -1682,15 +1682,20 @@ static int write_outputs(const struct model_opts *o, struct mrun *m, int nrun,
 #define STR(x) STR_(x)
 #define OFF(f) offsetof(struct model_opts, f)
 static const struct pmb_opt model_opts[] = {
-	{ "out", 0, PMB_OPT_STR, OFF(out), "FILE_PREFIX", "write FILE_PREFIX.tsv and .json (default DIR/model,\n"
-	  "with DIR2 DIR2/model-vs-<DIR name>; -2, -3... rather than\noverwrite)" },
+	{ "out", 0, PMB_OPT_STR, OFF(out), "FILE_PREFIX",
+	  "write FILE_PREFIX.tsv and FILE_PREFIX.json (default\n"
+	  "DIR/model; with DIR2, DIR2/model-vs-<DIR name>);\n"
+	  "FILE_PREFIX-2.*, -3.* ... rather than overwrite" },
 	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "bootstrap seed (default 1)", .max = UINT64_MAX },
 	{ "resamples", 0, PMB_OPT_UINT32, OFF(resamples), "N",
 	  "bootstrap resamples (default " STR(PMB_MODEL_RESAMPLES) ")", .min = 10, .max = 100000 },
-	{ "weight", 0, PMB_OPT_INDEX, OFF(weight), "W", "robust (default): relative errors, outliers "
-	  "downweighted\n(Huber); relative: relative errors; ols: unweighted", .words = weight_name },
-	{ "residuals", 0, PMB_OPT_FLAG, OFF(residuals), NULL, "print each case, method and batch: median "
-	  "observed against\npredicted ns under the better hypothesis", .set = 1 },
+	{ "weight", 0, PMB_OPT_INDEX, OFF(weight), "W",
+	  "robust (default): relative errors, outliers\n"
+	  "downweighted (Huber); relative: relative errors;\n"
+	  "ols: unweighted", .words = weight_name },
+	{ "residuals", 0, PMB_OPT_FLAG, OFF(residuals), NULL,
+	  "print, per case, method and batch, the median\n"
+	  "observed and predicted ns (better hypothesis)", .set = 1 },
 };
 #undef OFF
 

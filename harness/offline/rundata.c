@@ -99,10 +99,10 @@ static int parse_case(const struct pmb_tsv *t, size_t row, struct pmb_rcase *c)
 	if (pmb_word_index(pmb_views, c->view) < 0)
 		return pmb_fail(-EINVAL, "%s:%zu: view '%.40s' is not self, second-mapper or fork-child",
 				t->what, pmb_tsv_line(row), c->view);
-	for (int s = 0; s < PMS_NR; s++) {
+	for (int s = 0; s < PMS_TRUTHS; s++) {
 		long long sum = 0;
 
-		if (get_count(t, row, PMB_C_TRUE_NONE + s, c->pages, &c->true_n[s]))
+		if (get_count(t, row, pmb_true_col(s), c->pages, &c->true_n[s]))
 			return -EINVAL;
 		for (int r = 0; r < PMS_NR; r++) {
 			if (get_count(t, row, pmb_cm_col(s, r), c->pages, &c->cm[s][r]))
@@ -464,11 +464,12 @@ const char *pmb_case_state(const struct pmb_rcase *c)
 
 long long pmb_case_misreported(const struct pmb_rcase *c)
 {
+	const struct pmb_kind_info *k = pmb_kind_find(c->kind);
 	long long n = 0;
 
-	for (int t = 0; t < PMS_NR; t++)
+	for (int t = 0; t < PMS_TRUTHS; t++)
 		for (int rp = 0; rp < PMS_NR; rp++)
-			if (t != rp)
+			if (!pmb_report_ok(t, rp, k ? k->backing : PMB_BACKING_SHMEM))
 				n += c->cm[t][rp];
 	return n;
 }

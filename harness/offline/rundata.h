@@ -29,8 +29,8 @@ struct pmb_rcase {
 	enum pmb_case_verdict verdict;
 	long long pages;
 	double dirty_pct, swapped_pct;
-	long long true_n[PMS_NR];	/* none, present, swapped */
-	long long cm[PMS_NR][PMS_NR];	/* [true][reported] */
+	long long true_n[PMS_TRUTHS];	/* none, present, swapped, unmapped */
+	long long cm[PMS_TRUTHS][PMS_NR];	/* [true][reported] */
 	long long swap_bad_type, swap_bad_offset, swap_dup;
 	long long content_ok, content_bad, content_unchecked;
 	long long start_pmd_pos;	/* -1 unknown */

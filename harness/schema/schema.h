@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "catalog/catalog.h"
+#include "lib/pagemap.h"
 #include "lib/tsv.h"
 
 #define PMB_SCHEMA		"pagemap-bench/1"
@@ -45,7 +47,9 @@
 	X(SERIES_DISCARDED, "series_discarded", "0") X(VIEW, "view", "self") X(TOUCH, "touch", "write") \
 	X(USERSPACE_VS_ORACLE, "userspace_vs_oracle", "-") X(START_PMD_POS, "start_pmd_pos", "-1") \
 	X(THP_PAGES, "thp_pages", "-1") X(KERNEL_LOG, "kernel_log", "0") X(SAMPLING, "sampling", "-") \
-	X(METHODS_WRONG, "methods_wrong", "-")
+	X(METHODS_WRONG, "methods_wrong", "-") X(TRUE_UNMAPPED, "true_unmapped", "0") \
+	X(T_UNMAPPED_R_NONE, "t_unmapped_r_none", "0") X(T_UNMAPPED_R_PRESENT, "t_unmapped_r_present", "0") \
+	X(T_UNMAPPED_R_SWAPPED, "t_unmapped_r_swapped", "0")
 
 /* ---- samples.tsv ---- */
 #define PMB_SAMPLES_COLS(X) \
@@ -91,10 +95,28 @@ enum pmb_compare_col { PMB_COMPARE_COLS(X_COMPARE) PMB_R_NCOLS };
 extern const struct pmb_table pmb_cases_table, pmb_samples_table, pmb_summary_table,
 	pmb_compare_table;
 
-/* The confusion cell of (true, reported) state: PMB_C_T_NONE_R_NONE + 3 * t + r. */
+/* The confusion cell of (true, reported) state, t in 0..PMS_TRUTHS-1, r in 0..PMS_NR-1. */
 static inline int pmb_cm_col(int t, int r)
 {
-	return PMB_C_T_NONE_R_NONE + 3 * t + r;
+	return t == PMS_UNMAPPED ? PMB_C_T_UNMAPPED_R_NONE + r : PMB_C_T_NONE_R_NONE + 3 * t + r;
+}
+
+/* The count of true state t. */
+static inline int pmb_true_col(int t)
+{
+	return t == PMS_UNMAPPED ? PMB_C_TRUE_UNMAPPED : PMB_C_TRUE_NONE + t;
+}
+
+/*
+ * Whether pagemap's report r is right for a page whose truth is t: the same
+ * state, or for a page that is in memory but perhaps no longer mapped, either
+ * present (still mapped) or what an unmapped page of its backing reads as.
+ */
+static inline bool pmb_report_ok(int t, int r, enum pmb_backing b)
+{
+	if (t < PMS_NR)
+		return t == r;
+	return r == PMS_PRESENT || r == (b == PMB_BACKING_ANON ? PMS_SWAPPED : PMS_NONE);
 }
 
 /* ---- verdicts ---- */
