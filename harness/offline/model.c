@@ -275,28 +275,39 @@ static bool is_read_method(const char *m)
  * are none PTEs in shmem (the last overlaps the first).  A shmem page that is
  * swapped out leaves a none PTE.  A view that maps shared memory it never
  * touched (second-mapper, fork-child) has no page table there at all.
+ *
+ * A page the oracle calls unmapped (resident, but perhaps unmapped by a
+ * pageout that did not swap it) has a present PTE when pagemap reported it
+ * present, else the PTE an unmapped page of its backing leaves: a swap PTE
+ * for private memory, a none PTE for shmem and files.
  */
 static void case_mix(const struct pmb_rcase *c, double f[PMB_NCOEF])
 {
+	const struct pmb_kind_info *k = pmb_kind_find(c->kind);
+	bool shmem = k && k->backing == PMB_BACKING_SHMEM, anon = k && k->backing == PMB_BACKING_ANON;
 	long long tn = c->true_n[PMS_NONE], tp = c->true_n[PMS_PRESENT];
-	long long ts = c->true_n[PMS_SWAPPED], tot = tn + tp + ts;
+	long long ts = c->true_n[PMS_SWAPPED], tu = c->true_n[PMS_UNMAPPED];
+	long long tu_mapped = c->cm[PMS_UNMAPPED][PMS_PRESENT] < tu ? c->cm[PMS_UNMAPPED][PMS_PRESENT] : tu;
+	long long tot = tn + tp + ts + tu;
 	double d;
 
 	memset(f, 0, PMB_NCOEF * sizeof(*f));
-	if (pmb_kind_is_shmem(c->kind) && strcmp(c->view, "self")) {
+	if (shmem && strcmp(c->view, "self")) {
 		f[PMB_COEF_BH] = 1;
 		return;
 	}
 	if (tot <= 0)
 		return;
 	d = (double)tot;
+	tp += tu_mapped;
+	tu -= tu_mapped;
 	f[PMB_COEF_BP] = (double)tp / d;
-	if (pmb_kind_is_shmem(c->kind)) {
-		f[PMB_COEF_B] = (double)(tn + ts) / d;
+	if (shmem) {
+		f[PMB_COEF_B] = (double)(tn + ts + tu) / d;
 		f[PMB_COEF_C] = f[PMB_COEF_B];
 	} else {
-		f[PMB_COEF_B] = (double)tn / d;
-		f[PMB_COEF_BS] = (double)ts / d;
+		f[PMB_COEF_B] = (double)(tn + (anon ? 0 : tu)) / d;
+		f[PMB_COEF_BS] = (double)(ts + (anon ? tu : 0)) / d;
 	}
 }
 

@@ -96,7 +96,8 @@ static void test_state(void)
 	CHECK(!strcmp(pm_state_name(PMS_NONE), "none") &&
 	      !strcmp(pm_state_name(PMS_PRESENT), "present") &&
 	      !strcmp(pm_state_name(PMS_SWAPPED), "swapped") &&
-	      !strcmp(pm_state_name(PMS_NR), "?"), "state names");
+	      !strcmp(pm_state_name(PMS_UNMAPPED), "unmapped") &&
+	      !strcmp(pm_state_name(PMS_TRUTHS), "?"), "state names");
 }
 
 int main(void)
