@@ -43,7 +43,7 @@ enum pmb_backing {
 /* Kind traits. */
 enum {
 	PMB_K_THP = 1 << 0,	/* may be PMD-mapped: READY reports thp_pages */
-	PMB_K_MTHP = 1 << 1,	/* 64 KiB shmem folios (mTHP), swapped out whole */
+	PMB_K_MTHP = 1 << 1,	/* 64 KiB shmem folios (mTHP), swapped out whole: READY's thp_pages counts pages in large folios */
 };
 
 /* Pages of one 64 KiB folio with 4 KiB pages. */

@@ -7,6 +7,8 @@
 #include "pmwork.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "lib/kernel.h"
+#include "lib/pagemap.h"
 #include "lib/opt.h"
 #include "lib/util.h"
 #include "wire/wire.h"
@@ -213,6 +216,52 @@ static int pmd_mapped_kb(const struct pmw_region *r, size_t *kb)
 	return found ? 0 : -ENOENT;
 }
 
+/*
+ * Pages of the region in large folios (compound pages), from the PFNs in
+ * this process's pagemap and /proc/kpageflags.  Both need CAP_SYS_ADMIN;
+ * without it PFNs read as 0 and nothing is counted.
+ */
+#define KPF_COMPOUND_HEAD	15
+#define KPF_COMPOUND_TAIL	16
+static int large_folio_pages(const struct pmw_region *r, size_t *pages)
+{
+	uint64_t pm[512], fl;
+	int pfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC), kfd;
+	size_t i, j, n;
+	int err = 0;
+
+	*pages = 0;
+	if (pfd < 0)
+		return -errno;
+	kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (kfd < 0) {
+		close(pfd);
+		return 0;	/* no kpageflags: nothing to count with */
+	}
+	for (i = 0; i < r->pages && !err; i += n) {
+		off_t at = (off_t)((uintptr_t)r->addr / r->page_size + i) * PM_ENTRY_BYTES;
+		ssize_t got;
+
+		n = r->pages - i < 512 ? r->pages - i : 512;
+		got = pread(pfd, pm, n * PM_ENTRY_BYTES, at);
+		if (got != (ssize_t)(n * PM_ENTRY_BYTES)) {
+			err = got < 0 ? -errno : -EIO;
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			if (!pm_present(pm[j]) || !pm_pfn(pm[j]))
+				continue;
+			if (pread(kfd, &fl, sizeof(fl), (off_t)(pm_pfn(pm[j]) * sizeof(fl))) != sizeof(fl))
+				continue;
+			if (fl & ((UINT64_C(1) << KPF_COMPOUND_HEAD) | (UINT64_C(1) << KPF_COMPOUND_TAIL)))
+				(*pages)++;
+		}
+	}
+	close(kfd);
+	close(pfd);
+	return err;
+}
+
 static int report_ready(struct pmw_ctx *x)
 {
 	struct pmb_ready ready;
@@ -229,6 +278,14 @@ static int report_ready(struct pmw_ctx *x)
 		err = pmd_mapped_kb(&x->r, &thp_kb);
 	if (err)
 		return pmw_fatal(err, "/proc/self/smaps");
+	if (x->o.info->traits & PMB_K_MTHP) {
+		size_t pages;
+
+		err = large_folio_pages(&x->r, &pages);
+		if (err)
+			return pmw_fatal(err, "/proc/self/pagemap");
+		thp_kb = pages * x->r.page_size / 1024;
+	}
 	err = pmw_ctx_oracle(x, c);
 	if (err)
 		return pmw_fatal(err, "oracle");

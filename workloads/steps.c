@@ -50,13 +50,25 @@ static void touch_one(struct pmw_ctx *x, size_t i)
 	x->flags[i] |= PMW_DIRTY | PMW_HELD | PMW_OWNED | PMW_MAPPED;
 }
 
+/* Pages a kind's choices are made in: whole 64 KiB folios for an mTHP kind. */
+static size_t choice_unit(const struct pmw_ctx *x)
+{
+	return (x->o.info->traits & PMB_K_MTHP) ? pmw_folio_pages(x) : 1;
+}
+
+/*
+ * An mTHP kind dirties whole folios: touching one page allocates (and makes
+ * resident) all 16, so a folio is the smallest unit its state can be built in.
+ */
 void pmw_choose_dirty(struct pmw_ctx *x)
 {
-	size_t n = x->r.pages, k = pmw_pct_of(n, x->o.dirty_pct), j;
+	size_t fp = choice_unit(x), n = (x->r.pages + fp - 1) / fp;
+	size_t k = pmw_pct_of(n, x->o.dirty_pct), j, i;
 
 	pmw_choose(x->o.layout, x->o.seed, n, k, x->idx);
 	for (j = 0; j < k; j++)
-		x->flags[x->idx[j]] |= PMW_DIRTY;
+		for (i = x->idx[j] * fp; i < (x->idx[j] + 1) * fp && i < x->r.pages; i++)
+			x->flags[i] |= PMW_DIRTY;
 }
 
 void pmw_touch_pages(struct pmw_ctx *x)
@@ -68,18 +80,28 @@ void pmw_touch_pages(struct pmw_ctx *x)
 			touch_one(x, i);
 }
 
-/* Mark the chosen subset of the dirty set (in index order) PMW_PLAN. */
+/*
+ * Mark the chosen subset of the dirty set (in index order) PMW_PLAN.  A kind
+ * of 64 KiB folios chooses whole folios (the dirty pages of each): asked for
+ * part of a large folio, MADV_PAGEOUT splits it and may swap none of it, and
+ * what the kind is for is a folio swapped out whole.
+ */
 void pmw_plan_pageout(struct pmw_ctx *x)
 {
-	size_t i, j, d = 0, k;
+	size_t fp = choice_unit(x), i, j, d = 0, k;
 
-	for (i = 0; i < x->r.pages; i++)
-		if (x->flags[i] & PMW_DIRTY)
-			x->cand[d++] = i;
+	for (i = 0; i < x->r.pages; i += fp)
+		for (j = i; j < i + fp && j < x->r.pages; j++)
+			if (x->flags[j] & PMW_DIRTY) {
+				x->cand[d++] = i;	/* the unit's first page */
+				break;
+			}
 	k = pmw_pct_of(d, x->o.swapped_pct);
 	pmw_choose(x->o.layout, x->o.seed ^ PMW_SWAP_SEED_XOR, d, k, x->idx);
 	for (j = 0; j < k; j++)
-		x->flags[x->cand[x->idx[j]]] |= PMW_PLAN;
+		for (i = x->cand[x->idx[j]]; i < x->cand[x->idx[j]] + fp && i < x->r.pages; i++)
+			if (x->flags[i] & PMW_DIRTY)
+				x->flags[i] |= PMW_PLAN;
 }
 
 /*
