@@ -391,6 +391,9 @@ collect_results() {
 		cp -p "$CONSOLE" "$stage/$name/console.log"
 		write_noise "$stage/$name"
 		console_problems "$stage/$name"
+		# How the image was built, where kernels/build.sh built it: reports name it.
+		[ ! -f "$(dirname -- "$KERNEL")/info.json" ] ||
+			cp "$(dirname -- "$KERNEL")/info.json" "$stage/$name/kernel-build.json"
 		mv "$stage/$name" "$OUT/$name" || die "cannot move $name into $OUT"
 		echo "$OUT/$name"
 	done

@@ -240,6 +240,12 @@ static int row_differs(const struct pmb_rcase *a, const struct pmb_rcase *b, int
 		(a->content_bad > 0) != (b->content_bad > 0));
 }
 
+/* A methods_wrong cell, "none" when no method was wrong. */
+static const char *wrong_or_none(const char *s)
+{
+	return !s || !*s || !strcmp(s, "-") ? "none" : s;
+}
+
 static void describe_case(struct pmb_corr_row *r)
 {
 	const struct pmb_rcase *b = r->bc, *c = r->cc;
@@ -257,6 +263,12 @@ static void describe_case(struct pmb_corr_row *r)
 				"%s%s (%s), %lld %s pages: reported %s on BASE, %s on CAND.",
 				used ? " " : "", b->kind, b->id, c->true_n[t], state_names[t],
 				rb, rc);
+		r->differs = 1;
+	}
+	if (strcmp(wrong_or_none(b->methods_wrong), wrong_or_none(c->methods_wrong)) && used < len) {
+		used += (size_t)snprintf(r->text + used, len - used,
+				"%s%s (%s): methods wrong %s on BASE, %s on CAND.", used ? " " : "",
+				b->kind, b->id, wrong_or_none(b->methods_wrong), wrong_or_none(c->methods_wrong));
 		r->differs = 1;
 	}
 	if (b->verdict != c->verdict && used < len) {
@@ -501,10 +513,12 @@ static json_t *cm_json(const struct pmb_rcase *k)
 
 static json_t *corr_json(const struct pmb_corr_row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o, s:o}",
 			 "case", r->bc->id, "kind", r->bc->kind,
 			 "verdict_base", pmb_case_verdict_names[r->bc->verdict],
 			 "verdict_cand", pmb_case_verdict_names[r->cc->verdict],
+			 "methods_wrong_base", jtext(wrong_or_none(r->bc->methods_wrong)),
+			 "methods_wrong_cand", jtext(wrong_or_none(r->cc->methods_wrong)),
 			 "differs", r->differs, "text", jtext(r->text),
 			 "confusion_base", cm_json(r->bc), "confusion_cand", cm_json(r->cc));
 }

@@ -103,6 +103,7 @@ void pmb_compare_print_method(const struct pmb_cmp *c, FILE *f);
 struct pmb_cmp_opts {
 	const char *pos[2];
 	const char *out, *policy, *floor;
+	const char *reproduce;	/* gate: the command reply.txt gives (default: this one) */
 	double thr;
 	bool thr_set, noplots, print_policy;
 	uint64_t seed;

@@ -495,7 +495,51 @@ static int write_report(const struct pmb_gate *g, const char *dir)
 
 /* ---- the CI report the sinks write ---- */
 
-static int build_report(const struct pmb_gate *g, struct pmb_report *rep, char (*sfx)[128],
+/* One run as reply.txt names it: kernel and how it was built, the run, where it ran. */
+static void describe_run(const struct pmb_run *r, char *buf, size_t len)
+{
+	char rel[64];
+
+	pmb_text_clean(r->krelease, rel, sizeof(rel));
+	if (r->kbuild[0])
+		snprintf(buf, len, "%s; run %s (%s)", r->kbuild, r->run_id, r->environment);
+	else
+		snprintf(buf, len, "%s%s; run %s (%s)", *rel ? "Linux " : "", *rel ? rel : "kernel unknown",
+			 r->run_id, r->environment);
+}
+
+static const char *timing_line(const struct pmb_gate *g)
+{
+	return g->deterministic ? "icount, deterministic: time is instructions" :
+	       !strcmp(g->c.cand.environment, "qemu-tcg") ? "QEMU TCG wall time (noisy)" :
+	       !strcmp(g->c.cand.environment, "qemu-kvm") ? "KVM wall time" : "host wall time";
+}
+
+/* The gate's own command line, quoted for a POSIX shell. */
+static void own_command(int argc, char **argv, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "pmbench gate");
+
+	for (int i = 1; i < argc && n < len; i++) {
+		const char *a = argv[i];
+		bool plain = *a != '\0';
+
+		for (const char *p = a; *p; p++)
+			plain &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				 (*p >= '0' && *p <= '9') || strchr("_./:=@%+,-", *p);
+		if (plain) {
+			n += (size_t)snprintf(buf + n, len - n, " %s", a);
+			continue;
+		}
+		n += (size_t)snprintf(buf + n, len - n, " '");
+		for (const char *p = a; *p && n < len; p++)
+			n += (size_t)snprintf(buf + n, len - n, *p == '\'' ? "'\\''" : "%c", *p);
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "'");
+	}
+}
+
+static int build_report(struct pmb_gate *g, struct pmb_report *rep, char (*sfx)[128],
 			char (*label)[512])
 {
 	struct pmb_suite *corr = &rep->suite[0], *perf = &rep->suite[1];
@@ -507,6 +551,16 @@ static int build_report(const struct pmb_gate *g, struct pmb_report *rep, char (
 	rep->kversion = g->c.cand.kversion;
 	rep->verdict = g->why;
 	rep->exit_code = g->exit_code;
+	describe_run(&g->c.base, g->base_desc, sizeof(g->base_desc));
+	describe_run(&g->c.cand, g->cand_desc, sizeof(g->cand_desc));
+	snprintf(g->timing, sizeof(g->timing), "%s", timing_line(g));
+	snprintf(g->policy_line, sizeof(g->policy_line), "%s, threshold %g%%%s%s", g->policy_name, g->thr,
+		 g->floor_dir ? ", A/A noise from " : "", g->floor_dir ? g->floor_dir : "");
+	rep->base_desc = g->base_desc;
+	rep->cand_desc = g->cand_desc;
+	rep->timing = g->timing;
+	rep->policy = g->policy_line;
+	rep->reproduce = g->reproduce;
 	rep->nsuites = 2;
 	corr->name = "correctness";
 	corr->failure = "incorrect";
@@ -635,7 +689,7 @@ static int gate_run(struct pmb_gate *g, const struct pmb_cmp_opts *o)
 	}
 	pmb_compare_print_header(&g->c, stdout);
 	print_verdict(g, stdout, "");
-	printf("Wrote %s/{report.md,junit.xml,gate.ktap,kcidb.json,lava.txt,compare.*}\n", outdir);
+	printf("Wrote %s/{report.md,reply.txt,junit.xml,gate.ktap,kcidb.json,lava.txt,compare.*}\n", outdir);
 	return g->exit_code;
 }
 
@@ -648,6 +702,8 @@ static const struct pmb_opt gate_opts[] = {
 	{ "out", 0, PMB_OPT_STR, OFF(out), "DIR", "the new output directory (default: next to BASE,\n"
 	  "gate-<base-id>-vs-<cand-id>)" },
 	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "S", "bootstrap seed (default 1)", .max = UINT64_MAX },
+	{ "reproduce", 0, PMB_OPT_STR, OFF(reproduce), "CMD",
+	  "the command reply.txt says reproduces this verdict (default:\nthis gate command; ab passes its own)" },
 	{ "print-default-policy", 0, PMB_OPT_FLAG, OFF(print_policy), NULL, "print the built-in policy and exit",
 	  .set = 1 },
 };
@@ -656,8 +712,8 @@ static const struct pmb_opt gate_opts[] = {
 const struct pmb_opt_spec pmb_gate_spec = {
 	.prog = "pmbench gate", .args = "BASE CAND [options] | --print-default-policy",
 	.about = "Compare CAND with BASE and judge it by a policy. Writes compare.tsv,\n"
-		 "compare.json, report.md, junit.xml, gate.ktap, kcidb.json and lava.txt into a\n"
-		 "new directory.\n",
+		 "compare.json, report.md, reply.txt (for the mailing list), junit.xml,\n"
+		 "gate.ktap, kcidb.json and lava.txt into a new directory.\n",
 	.opts = gate_opts, .nopts = sizeof(gate_opts) / sizeof(gate_opts[0]),
 	.max_pos = 2,
 	.more = "exit: 0 pass, 1 performance regression, 2 incorrect kernel behaviour (wins),\n"
@@ -687,6 +743,10 @@ int cmd_gate(int argc, char **argv)
 	if (npos != 2)
 		return pmb_fail(PMB_EXIT_USAGE, "usage: pmbench gate BASE CAND [options] (see --help)");
 	memset(&g, 0, sizeof(g));
+	if (o.reproduce)
+		pmb_text_clean(o.reproduce, g.reproduce, sizeof(g.reproduce));
+	else
+		own_command(argc, argv, g.reproduce, sizeof(g.reproduce));
 	ret = gate_run(&g, &o);
 	free(g.rows);
 	free(g.corr);

@@ -57,6 +57,8 @@ struct pmb_gate {
 	char kernel_msg[600];	/* CAND's kernel logged problems outside every case: incorrect */
 	int exit_code;
 	char why[640];
+	/* reply.txt's header lines */
+	char base_desc[1024], cand_desc[1024], timing[160], policy_line[600], reproduce[4096];
 };
 
 #endif

@@ -186,6 +186,17 @@ static int write_meta(const char *out, const char *id, struct pmb_run *s, size_t
 			json_object_set_new(kl, "outside_lines", json_string(clean));
 		}
 	}
+	/* How the kernel was built, when every source says the same. */
+	{
+		bool same = true;
+
+		for (size_t k = 1; k < n; k++)
+			same &= !strcmp(s[k].kbuild, s[0].kbuild);
+		if (same && s[0].kbuild[0])
+			json_object_set_new(m, "kernel_build", json_string(s[0].kbuild));
+		else
+			json_object_del(m, "kernel_build");
+	}
 	json_object_set_new(m, "run_id", json_string(id));
 	json_object_set_new(m, "merged_from", from);
 	json_object_set_new(m, "series_stride", json_integer(SERIES_STRIDE));

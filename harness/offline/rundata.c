@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Results directories as the consumers see them (see rundata.h). */
 #include "rundata.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -96,6 +97,7 @@ static int parse_case(const struct pmb_tsv *t, size_t row, struct pmb_rcase *c)
 	c->verdict = (enum pmb_case_verdict)vi;
 	c->reason = pmb_tsv_get(t, row, PMB_C_REASON);
 	c->view = pmb_tsv_get(t, row, PMB_C_VIEW);
+	c->methods_wrong = pmb_tsv_get(t, row, PMB_C_METHODS_WRONG);
 	if (pmb_word_index(pmb_views, c->view) < 0)
 		return pmb_fail(-EINVAL, "%s:%zu: view '%.40s' is not self, second-mapper or fork-child",
 				t->what, pmb_tsv_line(row), c->view);
@@ -387,6 +389,87 @@ static int load_console_problems(struct pmb_run *r)
 	return 0;
 }
 
+/* The basename of a path, cleaned, into out. */
+static void base_name(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	pmb_text_clean(slash ? slash + 1 : path, out, len);
+}
+
+/*
+ * kernel-build.json: how the booted image was built (kernels/build.sh's
+ * info.json, copied by vm.sh), made into one line for reports: release,
+ * source (tarball or tree and commit), patches and series; in a merged
+ * run, meta.json's kernel_build.  Optional; malformed is an error.
+ */
+static int load_kernel_build(struct pmb_run *r)
+{
+	char path[4200], *buf, tmp[256];
+	json_error_t jerr;
+	json_t *kb, *v;
+	size_t len, n = 0, i;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/kernel-build.json", r->dir);
+	if (access(path, F_OK)) {
+		/* A merged run keeps its sources' line in meta.json. */
+		pmb_text_clean(pmb_meta_str(r->meta, "kernel_build", NULL), r->kbuild, sizeof(r->kbuild));
+		return 0;
+	}
+	err = pmb_read_file(path, PMB_MAX_META_BYTES, &buf, &len);
+	if (err)
+		return err;
+	kb = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!kb)
+		return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (!json_is_object(kb)) {
+		json_decref(kb);
+		return pmb_fail(-EINVAL, "%s: not a JSON object", path);
+	}
+#define ADD(...) do { if (n < sizeof(r->kbuild)) \
+		n += (size_t)snprintf(r->kbuild + n, sizeof(r->kbuild) - n, __VA_ARGS__); } while (0)
+	pmb_text_clean(pmb_meta_str(kb, "kernel_release", NULL), tmp, 64);
+	ADD("%s", *tmp ? tmp : "?");
+	if (!strcmp(pmb_meta_str(kb, "source_kind", NULL), "git")) {
+		char tree[128];
+
+		pmb_text_clean(pmb_meta_str(kb, "commit", NULL), tmp, 13);
+		base_name(pmb_meta_str(kb, "source", NULL), tree, sizeof(tree));
+		ADD(", commit %s of %s", *tmp ? tmp : "?", tree);
+		pmb_text_clean(pmb_meta_str(kb, "rev", NULL), tmp, 64);
+		if (*tmp)
+			ADD(" (%s)", tmp);
+	} else {
+		base_name(pmb_meta_str(kb, "source", NULL), tmp, sizeof(tmp));
+		ADD(", from %s", *tmp ? tmp : "?");
+	}
+	v = json_object_get(kb, "patches");
+	for (i = 0; json_is_array(v) && i < json_array_size(v) && i < 8; i++) {
+		base_name(pmb_meta_str(json_array_get(v, i), "name", NULL), tmp, 96);
+		ADD("%s%s", i ? ", " : " + ", tmp);
+	}
+	v = json_object_get(kb, "series");
+	if (json_is_array(v) && json_array_size(v)) {
+		json_t *tot = json_object_get(kb, "series_total");
+		size_t k = json_array_size(v);
+
+		ADD(" + series patches 1..%zu", k);
+		if (json_is_integer(tot) && json_integer_value(tot) >= (json_int_t)k)
+			ADD(" of %lld", (long long)json_integer_value(tot));
+		pmb_text_clean(pmb_meta_str(json_array_get(v, k - 1), "subject", NULL), tmp, 120);
+		if (*tmp)
+			ADD(", last: \"%s\"", tmp);
+		pmb_text_clean(pmb_meta_str(json_array_get(v, k - 1), "message_id", NULL), tmp, 120);
+		if (*tmp)
+			ADD(" %s", tmp);
+	}
+#undef ADD
+	json_decref(kb);
+	return 0;
+}
+
 static int load(const char *dir, struct pmb_run *r, bool any_status)
 {
 	size_t n = strlen(dir);
@@ -418,6 +501,8 @@ static int load(const char *dir, struct pmb_run *r, bool any_status)
 		r->kernel_outside = o ? json_integer_value(o) : 0;
 	}
 	err = load_console_problems(r);
+	if (!err)
+		err = load_kernel_build(r);
 	if (err)
 		return err;
 	err = load_cases(r);

@@ -26,6 +26,7 @@
 struct pmb_rcase {
 	const char *id, *kind, *swapout, *reason;
 	const char *view;		/* self, second-mapper, fork-child */
+	const char *methods_wrong;	/* "dense:816,sparse:816", "" or "-": none */
 	enum pmb_case_verdict verdict;
 	long long pages;
 	double dirty_pct, swapped_pct;
@@ -58,6 +59,7 @@ struct pmb_run {
 	const char *kernel_lines;
 	char *console_buf;	/* kernel-console.txt, written by vm.sh */
 	char busy_why[256];
+	char kbuild[768];	/* how the kernel was built (kernel-build.json), one line; "" unknown */
 	struct pmb_tsv cases_tsv, samples_tsv;
 	struct pmb_rcase *cases;
 	size_t ncases;

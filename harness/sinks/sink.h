@@ -3,8 +3,9 @@
  * CI outputs as a table of sinks.  A verdict (the gate's, or verify's) is
  * first put into one neutral report: suites of items, each with a status,
  * a message and measurements; each sink then writes that report in its own
- * format (JUnit XML, KTAP, KCIDB JSON, LAVA test-case signals).  A new CI
- * format is one file defining a struct pmb_sink plus one row in sinks.c.
+ * format (JUnit XML, KTAP, KCIDB JSON, LAVA test-case signals, and a reply
+ * for the mailing list).  A new CI format is one file defining a struct
+ * pmb_sink plus one row in sinks.c.
  *
  * Every string in a report may come from an untrusted run directory: sinks
  * escape and clean what they copy (lib/text.h), so that no input can forge
@@ -70,6 +71,10 @@ struct pmb_report {
 	struct pmb_suite suite[2];
 	size_t nsuites;
 	int flat;		/* KTAP: one plan of items, not suites as subtests (verify) */
+	/* For reply.txt; NULL: left out. */
+	const char *base_desc, *cand_desc;	/* what was compared: kernel, source, series */
+	const char *timing, *policy;		/* how time was measured; the policy and limit */
+	const char *reproduce;			/* the command that reproduces it */
 };
 
 struct pmb_sink {
@@ -78,7 +83,8 @@ struct pmb_sink {
 	int (*write)(FILE *f, const struct pmb_report *r);
 };
 
-extern const struct pmb_sink pmb_sink_junit, pmb_sink_ktap, pmb_sink_kcidb, pmb_sink_lava;
+extern const struct pmb_sink pmb_sink_junit, pmb_sink_ktap, pmb_sink_kcidb, pmb_sink_lava,
+	pmb_sink_reply;
 /* The table: every CI format a gate writes. */
 extern const struct pmb_sink *const pmb_sinks[];
 extern const size_t pmb_nr_sinks;

@@ -18,6 +18,7 @@ const struct pmb_sink *const pmb_sinks[] = {
 	&pmb_sink_ktap,
 	&pmb_sink_kcidb,
 	&pmb_sink_lava,
+	&pmb_sink_reply,
 };
 const size_t pmb_nr_sinks = sizeof(pmb_sinks) / sizeof(pmb_sinks[0]);
 
