@@ -18,6 +18,7 @@ int cmd_selfcheck(int argc, char **argv);
 
 /* Their option tables: --help and the man page (pmbench man) are printed from them. */
 extern const struct pmb_opt_spec pmb_run_spec, pmb_verify_spec, pmb_compare_spec, pmb_gate_spec,
-	pmb_merge_spec, pmb_plot_spec, pmb_catalog_spec, pmb_selfcheck_spec, pmb_cleanup_spec;
+	pmb_merge_spec, pmb_plot_spec, pmb_catalog_spec, pmb_selfcheck_spec, pmb_cleanup_spec,
+	pmb_model_spec;
 
 #endif

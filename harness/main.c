@@ -5,6 +5,7 @@
  * itself.
  */
 #include "cmd.h"
+#include "catalog/catalog.h"
 #include "lib/util.h"
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ static const struct subcmd {
 	{ "gate", cmd_gate, &pmb_gate_spec, "gate a candidate run against a baseline" },
 	{ "man", cmd_man, NULL, "print the pmbench(1) man page, made from the same tables as --help" },
 	{ "merge", cmd_merge, &pmb_merge_spec, "merge runs of one kernel (e.g. the two boots of an ABBA order)" },
-	{ "model", cmd_model, NULL, "fit the pagemap cost model (per syscall, entry walked, none entry)" },
+	{ "model", cmd_model, &pmb_model_spec, "fit the pagemap cost model (per syscall, entry walked, none entry)" },
 	{ "plot", cmd_plot, &pmb_plot_spec, "render the plots of a run or comparison directory" },
 	{ "run", cmd_run, &pmb_run_spec, "run the matrix (default)" },
 	{ "selfcheck", cmd_selfcheck, &pmb_selfcheck_spec,
@@ -66,6 +67,13 @@ static int cmd_man(int argc, char **argv)
 			printf(".SS \"pmbench %s\"\n%s: see\n.B pmbench %s \\-\\-help\n", subcmds[i].name,
 			       subcmds[i].desc, subcmds[i].name);
 	}
+	/* The catalog: what --methods and --kinds take, as pmscan and pmwork --list give it. */
+	printf(".SH METHODS\n");
+	for (size_t i = 0; i < PMB_NR_METHODS; i++)
+		printf(".TP\n.B %s\n%s\n", pmb_methods[i].name, pmb_methods[i].desc);
+	printf(".SH MEMORY KINDS\n");
+	for (size_t i = 0; i < PMB_NR_KINDS; i++)
+		printf(".TP\n.B %s\n%s\n", pmb_kinds[i].name, pmb_kinds[i].desc);
 	printf(".SH EXIT STATUS\n.nf\n%s.fi\n.SH SEE ALSO\nREADME.md and docs/ in the source tree.\n",
 	       exit_codes);
 	return fflush(stdout) ? PMB_EXIT_ERROR : PMB_EXIT_PASS;

@@ -1710,7 +1710,7 @@ static const struct pmb_opt model_opts[] = {
 };
 #undef OFF
 
-static const struct pmb_opt_spec model_spec = {
+const struct pmb_opt_spec pmb_model_spec = {
 	.prog = "pmbench model", .args = "DIR [DIR2] [options]",
 	.about = "Fit ns = a*syscalls + r*entries_returned + b*none_ptes + b_present*present_ptes\n"
 		 "+ b_swap*swap_ptes + b_hole*entries_without_page_table + c*none_ptes_in_shmem\n"
@@ -1746,7 +1746,7 @@ int cmd_model(int argc, char **argv)
 	int i, err, best = PMB_HYP_EXACT;
 	unsigned ndirs;
 
-	err = pmb_opt_parse(&model_spec, argc, argv, &o, o.pos, &ndirs, NULL);
+	err = pmb_opt_parse(&pmb_model_spec, argc, argv, &o, o.pos, &ndirs, NULL);
 	if (err)
 		return err == PMB_OPT_HELP ? PMB_EXIT_PASS : PMB_EXIT_USAGE;
 	memset(m, 0, sizeof(m));
