@@ -51,7 +51,13 @@ static bool slot_claim(struct pmb_slotmap *m, unsigned dev, uint64_t off)
 
 int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb)
 {
+	return pmb_smaps_kb(pid, addr, "Swap:", kb);
+}
+
+int pmb_smaps_kb(pid_t pid, uint64_t addr, const char *field, uint64_t *kb)
+{
 	char path[64], line[512];
+	size_t flen = strlen(field);
 	bool in = false;
 	FILE *f;
 
@@ -66,7 +72,7 @@ int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb)
 			in = lo == addr;
 			continue;
 		}
-		if (in && sscanf(line, "Swap: %llu kB", &v) == 1) {
+		if (in && !strncmp(line, field, flen) && sscanf(line + flen, " %llu kB", &v) == 1) {
 			*kb = v;
 			fclose(f);
 			return 0;
@@ -181,6 +187,40 @@ void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swa
 	}
 }
 
+/*
+ * Reclaim may unmap pages the oracle still believes mapped (it knows which
+ * pages it paged out itself, not what the kernel did on its own: kswapd, or
+ * a large folio's neighbours).  Such a page is resident but unmapped, and a
+ * correct pagemap reads it as what an unmapped page of its backing reads as.
+ * smaps' Rss, the same kernel's count of the mapped pages from a walk of its
+ * own, decides: when pagemap's present pages are exactly as many as Rss, the
+ * "present" pages it reported otherwise are unmapped ones, and are judged as
+ * such.  A pagemap that loses a mapped page reports fewer present pages
+ * than Rss, and stays incorrect.
+ */
+static void unmapped_behind(struct pmb_case *c, const struct pmb_workload *w, enum pmb_backing b,
+			    long psz)
+{
+	uint64_t rss_kb, reported_present = 0, moved = 0;
+
+	for (int t = 0; t < PMS_TRUTHS; t++)
+		reported_present += c->cm[t][PMS_PRESENT];
+	for (int r = 0; r < PMS_NR; r++)
+		if (r != PMS_PRESENT && pmb_report_ok(PMS_UNMAPPED, r, b))
+			moved += c->cm[PMS_PRESENT][r];
+	if (!moved || pmb_smaps_kb(w->view_pid, w->view_addr, "Rss:", &rss_kb) < 0 ||
+	    rss_kb * 1024 / (uint64_t)psz != reported_present)
+		return;
+	for (int r = 0; r < PMS_NR; r++)
+		if (r != PMS_PRESENT && pmb_report_ok(PMS_UNMAPPED, r, b)) {
+			c->cm[PMS_UNMAPPED][r] += c->cm[PMS_PRESENT][r];
+			c->cm[PMS_PRESENT][r] = 0;
+		}
+	c->truth[PMS_PRESENT] -= moved;
+	c->truth[PMS_UNMAPPED] += moved;
+	c->unmapped_behind = moved;
+}
+
 #define JUDGE_CHUNK 65536	/* entries read at once: the judge's memory stays small for any region */
 
 int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *truth,
@@ -196,6 +236,7 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 	memset(c->truth, 0, sizeof(c->truth));
 	memset(c->cm, 0, sizeof(c->cm));
 	c->bad_type = c->bad_offset = c->dup = c->content_ok = c->content_bad = c->content_unchecked = 0;
+	c->unmapped_behind = 0;
 	pmb_swap_refresh(sw);
 	pm = malloc(JUDGE_CHUNK * PM_ENTRY_BYTES);
 	err = pmb_slotmap_init(&m, sw, psz);
@@ -225,6 +266,7 @@ int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *t
 	close(fd);
 	if (err)
 		goto out;
+	unmapped_behind(c, w, backing_of(c), psz);
 	c->oracle_swap_kb = c->truth[PMS_SWAPPED] * (uint64_t)psz / 1024;
 	if (pmb_smaps_swap_kb(w->view_pid, w->view_addr, &c->smaps_swap_kb) < 0)
 		c->smaps_swap_kb = UINT64_MAX;

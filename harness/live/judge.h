@@ -34,6 +34,8 @@ void pmb_judge_entries(struct pmb_case *c, struct pmb_slotmap *m, struct pmb_swa
 int pmb_judge(struct pmb_case *c, const struct pmb_workload *w, const uint8_t *truth,
 	      struct pmb_swap *sw, uint64_t seed, bool check_content);
 int pmb_smaps_swap_kb(pid_t pid, uint64_t addr, uint64_t *kb);
+/* A field ("Rss:", "Swap:") of the VMA at addr in /proc/pid/smaps, in kB; 0 or -errno. */
+int pmb_smaps_kb(pid_t pid, uint64_t addr, const char *field, uint64_t *kb);
 /* A case as a KTAP item (verify's output); diag is filled and pointed to. */
 void pmb_case_item(const struct pmb_case *c, struct pmb_item *it, char *diag, size_t len);
 

@@ -66,6 +66,7 @@ struct pmb_case {
 	uint64_t truth[PMS_TRUTHS];
 	uint64_t cm[PMS_TRUTHS][PMS_NR];	/* [true][reported] */
 	uint64_t bad_type, bad_offset, dup, content_ok, content_bad, content_unchecked;
+	uint64_t unmapped_behind;	/* pages reclaim unmapped without the oracle knowing (smaps Rss) */
 	uint64_t smaps_swap_kb, oracle_swap_kb;
 	const char *agree;			/* yes no - */
 	char userspace[32];			/* the userspace method against the oracle: yes, no:N, - */
