@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <unistd.h>
@@ -35,6 +36,56 @@ int pmb_own_open(void)
 	snprintf(own_path, sizeof(own_path), PMB_STATE_DIR "/owned.%d", (int)getpid());
 	own_fd = open(own_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	return own_fd < 0 ? -errno : 0;
+}
+
+/*
+ * One run at a time per machine.  Swap is the machine's, not a process's:
+ * the kernel puts any process's pages on any active swap device, so a
+ * second run's zram would hold the first run's pages, and its swapoff would
+ * fault them back in under the first run's judge.  Cgroups and run
+ * directories could be kept apart; swap cannot.  So a second run waits
+ * for the first (or, with wait false, is refused).  The lock is an flock()
+ * on PMB_STATE_DIR/run.lock, held until the process exits (the kernel drops
+ * it even after SIGKILL); the file names the holder.
+ */
+int pmb_run_lock(bool wait, int *holder)
+{
+	static int fd = -1;
+	char buf[32];
+	ssize_t n;
+
+	*holder = 0;
+	if (fd >= 0)
+		return 0;
+	if (mkdir("/run", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(PMB_STATE_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(PMB_STATE_DIR "/run.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		*holder = atoi(buf);
+		if (err == -EBUSY && wait) {
+			pmb_fail(0, "waiting for pmbench pid %d to finish: runs share the machine's swap, "
+				 "so one runs at a time", *holder);
+			while ((err = flock(fd, LOCK_EX) < 0 ? -errno : 0) == -EINTR)
+				;
+		}
+		if (err) {
+			close(fd);
+			fd = -1;
+			return err;
+		}
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -errno;
+	return 0;
 }
 
 /* Forget the log when everything was released; keep it for the next sweep otherwise. */

@@ -53,6 +53,11 @@ struct pmb_cgroup_env {
 
 /* Ownership log. */
 int pmb_own_open(void);
+/*
+ * Take the machine's run lock, waiting for the run that holds it when wait
+ * is true: 0, or -EBUSY (not waiting) with *holder the running pmbench's pid.
+ */
+int pmb_run_lock(bool wait, int *holder);
 void pmb_own_close(bool released);
 int pmb_own_note(const char *what, const char *arg);
 /* Clean what dead runs left; returns how many items were cleaned or -errno. */

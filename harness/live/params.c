@@ -230,6 +230,8 @@ static const struct pmb_opt run_opts[] = {
 	{ "cgroup", 0, PMB_OPT_WORD, OFF(cgroup), "MODE", "auto (default), v1 or v2", .words = (const char *const[]){ "auto", "v1", "v2", NULL } },
 	{ "results", 0, PMB_OPT_STR, OFF(results), "DIR", "results root (default: results)" },
 	{ "no-content-check", 0, PMB_OPT_FLAG, OFF(check_content), NULL, "do not read swap slots back", .set = 0 },
+	{ "no-wait", 0, PMB_OPT_FLAG, OFF(no_wait), NULL, "when another run holds the machine (its swap is shared),\n"
+	  "exit 77 instead of waiting for it", .set = 1 },
 	{ "verbose", 'v', PMB_OPT_FN, 0, NULL, "more diagnostics on stderr", .fn = o_verbose, .no_value = 1 },
 };
 #undef OFF

@@ -944,6 +944,22 @@ static int run_main(int argc, char **argv, const char *cmd)
 		free(r);
 		return PMB_EXIT_SKIP;
 	}
+	{
+		int holder;
+
+		err = pmb_run_lock(!r->p.no_wait, &holder);
+		if (err == -EBUSY) {
+			pmb_err(0, "skip: another pmbench run (pid %d) is running on this machine, and "
+				"--no-wait: runs share the machine's swap, so one runs at a time", holder);
+			free(r);
+			return PMB_EXIT_SKIP;
+		}
+		if (err) {
+			pmb_err(err, "cannot take %s/run.lock", PMB_STATE_DIR);
+			free(r);
+			return PMB_EXIT_ERROR;
+		}
+	}
 	install_signals();
 	pmb_sweep_leftovers(true);
 	err = pmb_own_open();

@@ -50,6 +50,7 @@ struct pmb_params {
 	const char *results;			/* results root */
 	bool timing;				/* false for verify */
 	bool check_content;
+	bool no_wait;			/* refuse, not wait, when another run holds the machine */
 };
 
 /* What a case was and what was found. */
