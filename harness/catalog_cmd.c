@@ -23,7 +23,7 @@ const struct pmb_opt_spec pmb_catalog_spec = {
 		 "  method NAME ARGS COMPARE TRAITS ORDER DESCRIPTION\n"
 		 "  kind   NAME BACKING TRAITS DESCRIPTION\n"
 		 "ARGS: none, batch or batch,qd; COMPARE: raw, categories or none; TRAITS: a\n"
-		 "comma list (read, single, sweep, metric; thp) or '-'.\n",
+		 "comma list (read, single, sweep, metric; thp, mthp) or '-'.\n",
 };
 
 static void traits(char *buf, size_t len, unsigned t, const char *const *names, size_t n)
@@ -42,7 +42,7 @@ static void traits(char *buf, size_t len, unsigned t, const char *const *names, 
 int cmd_catalog(int argc, char **argv)
 {
 	static const char *const mtraits[] = { "read", "single", "sweep", "metric" };
-	static const char *const ktraits[] = { "thp" };
+	static const char *const ktraits[] = { "thp", "mthp" };
 	unsigned npos;
 	char t[128];
 	int err = pmb_opt_parse(&pmb_catalog_spec, argc, argv, NULL, NULL, &npos, NULL);
@@ -52,7 +52,7 @@ int cmd_catalog(int argc, char **argv)
 	for (size_t i = 0; i < PMB_NR_METHODS; i++) {
 		const struct pmb_method_info *m = &pmb_methods[i];
 
-		traits(t, sizeof(t), m->traits, mtraits, 4);
+		traits(t, sizeof(t), m->traits, mtraits, sizeof(mtraits) / sizeof(mtraits[0]));
 		printf("method\t%s\t%s\t%s\t%s\t%d\t%s\n", m->name,
 		       !(m->args & PMB_ARG_BATCH) ? "none" : m->args & PMB_ARG_QD ? "batch,qd" : "batch",
 		       compare_name[m->compare], t, m->order, m->desc);
@@ -60,7 +60,7 @@ int cmd_catalog(int argc, char **argv)
 	for (size_t i = 0; i < PMB_NR_KINDS; i++) {
 		const struct pmb_kind_info *k = &pmb_kinds[i];
 
-		traits(t, sizeof(t), k->traits, ktraits, 1);
+		traits(t, sizeof(t), k->traits, ktraits, sizeof(ktraits) / sizeof(ktraits[0]));
 		printf("kind\t%s\t%s\t%s\t%s\n", k->name, backing_name[k->backing], t, k->desc);
 	}
 	return fflush(stdout) ? PMB_EXIT_ERROR : PMB_EXIT_PASS;

@@ -331,39 +331,48 @@ static int load_meta(struct pmb_run *r)
 }
 
 /*
- * What disturbed the run's timing: meta.json's host_noise (written by the run
- * itself on the host), or host-noise.json next to it (written by vm.sh,
- * which sees the host a guest cannot).  Optional; malformed is an error.
+ * What disturbed the run's timing: meta.json's host_noise (written by the
+ * run itself; in a guest it sees only the guest) and host-noise.json next to
+ * it (written by vm.sh, which sees the host a guest cannot).  Busy when
+ * either says so.  Both optional; malformed is an error.
  */
+static int noise_of(struct pmb_run *r, json_t *hn, const char *where)
+{
+	json_t *b = json_object_get(hn, "busy");
+	size_t used = strlen(r->busy_why);
+
+	if (!json_is_object(hn) || !json_is_boolean(b))
+		return pmb_fail(-EINVAL, "%s: host_noise has no boolean \"busy\"", where);
+	if (json_is_true(b)) {
+		r->busy = true;
+		if (used < sizeof(r->busy_why))
+			snprintf(r->busy_why + used, sizeof(r->busy_why) - used, "%s%s", used ? "; " : "",
+				 pmb_meta_str(hn, "why", NULL));
+	}
+	return 0;
+}
+
 static int load_noise(struct pmb_run *r)
 {
-	json_t *hn = json_object_get(r->meta, "host_noise"), *file = NULL;
+	json_t *hn = json_object_get(r->meta, "host_noise"), *file;
 	char path[4200], *buf;
 	json_error_t jerr;
 	size_t len;
 	int err = 0;
 
+	if (hn)
+		err = noise_of(r, hn, r->dir);
 	snprintf(path, sizeof(path), "%s/host-noise.json", r->dir);
-	if (!hn && !access(path, F_OK)) {
-		err = pmb_read_file(path, PMB_MAX_META_BYTES, &buf, &len);
-		if (err)
-			return err;
-		file = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-		free(buf);
-		if (!file)
-			return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
-		hn = file;
-	}
-	if (hn) {
-		json_t *b = json_object_get(hn, "busy");
-
-		if (!json_is_object(hn) || !json_is_boolean(b))
-			err = pmb_fail(-EINVAL, "%s: host_noise has no boolean \"busy\"", file ? path : r->dir);
-		else if (json_is_true(b)) {
-			r->busy = true;
-			snprintf(r->busy_why, sizeof(r->busy_why), "%s", pmb_meta_str(hn, "why", NULL));
-		}
-	}
+	if (err || access(path, F_OK))
+		return err;
+	err = pmb_read_file(path, PMB_MAX_META_BYTES, &buf, &len);
+	if (err)
+		return err;
+	file = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!file)
+		return pmb_fail(-EINVAL, "%s:%d: %s", path, jerr.line, jerr.text);
+	err = noise_of(r, file, path);
 	json_decref(file);
 	return err;
 }
