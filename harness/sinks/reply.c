@@ -171,8 +171,9 @@ static void timing_table(FILE *f, const struct pmb_suite *s)
 		}
 	if (shown > REPLY_ROWS)
 		fprintf(f, "  (%zu more series, all in report.md)\n", shown - REPLY_ROWS);
-	fputs("  UNSURE: inconclusive, the interval straddles the limit (or the\n"
-	      "  host was busy): no regression is claimed from it.\n", f);
+	if (s->count[PMB_ST_INCONCLUSIVE])
+		fputs("  UNSURE: inconclusive, the interval straddles the limit (or the\n"
+		      "  host was busy): no regression is claimed from it.\n", f);
 }
 
 static void correctness(FILE *f, const struct pmb_suite *s)
