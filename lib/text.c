@@ -55,6 +55,10 @@ void pmb_text_clean(const char *s, char *out, size_t len)
 			break;
 		if (n == 1)
 			out[o++] = *p < 0x20 || *p == 0x7f ? ' ' : (char)*p;
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			out[o++] = ' ';		/* a C1 control: NEL (U+0085) ends a line for some readers */
+		else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+			out[o++] = ' ';		/* U+2028, U+2029: line and paragraph separators */
 		else
 			memcpy(out + o, p, n), o += n;
 		p += n;

@@ -14,8 +14,9 @@
 size_t pmb_utf8_len(const unsigned char *s);
 /*
  * s as valid UTF-8 on one line: every invalid byte becomes '?', every
- * control character (including CR, LF and tab) a space.  Cut to len - 1 bytes
- * at a character boundary.
+ * control character (including CR, LF, tab and the C1 controls such as NEL)
+ * and the line and paragraph separators U+2028 and U+2029 a space.  Cut to
+ * len - 1 bytes at a character boundary.
  */
 void pmb_text_clean(const char *s, char *out, size_t len);
 /* XML character data or attribute value: & < > " ' escaped, then cleaned as above. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "util.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,15 @@ int pmb_verbose;
 
 void pmb_vmsg(const char *tag, int err, const char *tail, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", pmb_prog, tag);
-	vfprintf(stderr, fmt, ap);
+	/*
+	 * One line, whatever the message quotes: a value read from an untrusted
+	 * file may hold a newline, a terminal escape or invalid UTF-8 (issue 12).
+	 */
+	char raw[8192], msg[8192];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	pmb_text_clean(raw, msg, sizeof(msg));
+	fprintf(stderr, "%s: %s%s", pmb_prog, tag, msg);
 	if (err < 0)
 		fprintf(stderr, ": %s", strerror(-err));
 	fprintf(stderr, "%s\n", tail);
@@ -240,48 +248,53 @@ int pmb_write_full(int fd, const void *buf, size_t len)
 
 int pmb_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
+	return pmb_read_file_as("", path, max, buf, len);
+}
+
+int pmb_read_file_as(const char *what, const char *path, size_t max, char **buf, size_t *len)
+{
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	ssize_t n;
 	char *b;
 
 	if (fd < 0)
-		return pmb_err(-errno, "%s", path);
+		return pmb_err(-errno, "%s%s", what, path);
 	if (fstat(fd, &st) < 0) {
 		int err = -errno;
 
 		close(fd);
-		return pmb_err(err, "%s", path);
+		return pmb_err(err, "%s%s", what, path);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		if (S_ISDIR(st.st_mode))
-			return pmb_fail(-EISDIR, "%s: a directory, not a file", path);
-		return pmb_fail(-EINVAL, "%s: not a regular file (%s)", path,
+			return pmb_fail(-EISDIR, "%s%s: a directory, not a file", what, path);
+		return pmb_fail(-EINVAL, "%s%s: not a regular file (%s)", what, path,
 				S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
 				S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" :
 				"of another type");
 	}
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
-		return pmb_fail(-EFBIG, "%s: %lld bytes, more than the %zu this file may have", path,
-				(long long)st.st_size, max);
+		return pmb_fail(-EFBIG, "%s%s: %lld bytes, more than the %zu this file may have", what,
+				path, (long long)st.st_size, max);
 	}
 	b = malloc((size_t)st.st_size + 1);
 	if (!b) {
 		close(fd);
-		return pmb_err(-ENOMEM, "%s", path);
+		return pmb_err(-ENOMEM, "%s%s", what, path);
 	}
 	/* Read one byte more than fstat said: a file that grew is refused too. */
 	n = pmb_read_full(fd, b, (size_t)st.st_size + 1 > max ? max : (size_t)st.st_size + 1);
 	close(fd);
 	if (n < 0) {
 		free(b);
-		return pmb_err((int)n, "%s", path);
+		return pmb_err((int)n, "%s%s", what, path);
 	}
 	if ((size_t)n > (size_t)st.st_size) {
 		free(b);
-		return pmb_fail(-EFBIG, "%s: grew while it was read", path);
+		return pmb_fail(-EFBIG, "%s%s: grew while it was read", what, path);
 	}
 	b[n] = '\0';
 	*buf = b;

@@ -74,6 +74,8 @@ int pmb_write_full(int fd, const void *buf, size_t len);
  * -ELOOP, -ENAMETOOLONG... as open(2) says, -ENOMEM.
  */
 int pmb_read_file(const char *path, size_t max, char **buf, size_t *len);
+/* The same, its message starting with `what` (e.g. "--noise-floor "): what named the file. */
+int pmb_read_file_as(const char *what, const char *path, size_t max, char **buf, size_t *len);
 /* Bad input (exit 64) rather than a harness failure (exit 3), for an error of the readers. */
 bool pmb_bad_input(int err);
 

@@ -71,25 +71,71 @@ static bool list_ok(enum list_kind k, const char *v)
 }
 
 /* Split a comma list; the strings point into a copy kept for the run. */
-static int split(const char *opt, const char *arg, const char **out, unsigned *n, enum list_kind k)
-{
-	char *copy = strdup(arg), *tok, *save;
+/*
+ * The copies list values point into: kept for the process's life (the
+ * parameters are), in one place, so that they stay reachable however a run
+ * ends.  A list given again replaces its copy.
+ */
+#define NR_LIST_COPIES	16
+static char *list_copies[NR_LIST_COPIES];
 
-	if (!copy)
+static char **copy_slot(const char *opt)
+{
+	static const char *owner[NR_LIST_COPIES];
+
+	for (unsigned i = 0; i < NR_LIST_COPIES; i++)
+		if (!owner[i] || !strcmp(owner[i], opt)) {
+			owner[i] = opt;
+			return &list_copies[i];
+		}
+	return NULL;
+}
+
+/* Split arg at commas into out[]; the values point into a copy that *copy holds after. */
+static int split_into(const char *opt, const char *arg, const char **out, unsigned *n,
+		      enum list_kind k, char **copy)
+{
+	char *tok, *save;
+	int err = 0;
+
+	*copy = strdup(arg);
+	if (!*copy)
 		return -ENOMEM;
 	*n = 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(*copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
 		if (*n == PMB_MAX_LIST)
-			return pmb_fail(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
-		if (!list_ok(k, tok))
-			return pmb_fail(-EINVAL, "%s: unknown value '%s'", opt, tok);
-		if (in_set(tok, out, *n))	/* twice would mean two cases with one id */
-			return pmb_fail(-EINVAL, "%s: '%s' given twice", opt, tok);
-		out[(*n)++] = tok;
+			err = pmb_fail(-E2BIG, "%s: at most %d values", opt, PMB_MAX_LIST);
+		else if (!list_ok(k, tok))
+			err = pmb_fail(-EINVAL, "%s: unknown value '%s'", opt, tok);
+		else if (in_set(tok, out, *n))	/* twice would mean two cases with one id */
+			err = pmb_fail(-EINVAL, "%s: '%s' given twice", opt, tok);
+		else
+			out[(*n)++] = tok;
 	}
-	if (!*n)
-		return pmb_fail(-EINVAL, "%s: empty list", opt);
-	return 0;
+	if (!err && !*n)
+		err = pmb_fail(-EINVAL, "%s: empty list", opt);
+	if (err) {
+		free(*copy);
+		*copy = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* A list the parameters keep (names): its copy lives as long as the process. */
+static int split(const char *opt, const char *arg, const char **out, unsigned *n, enum list_kind k)
+{
+	char **slot = copy_slot(opt), *copy;
+	int err;
+
+	if (!slot)
+		return -ENOSPC;
+	err = split_into(opt, arg, out, n, k, &copy);
+	if (!err) {
+		free(*slot);
+		*slot = copy;
+	}
+	return err;
 }
 
 /* A value twice in a numeric list ("64M,65536K", "50,50%") would make two cases with one id. */
@@ -115,35 +161,41 @@ static int parse_sizes(const char *opt, const char *arg, struct pmb_params *p)
 {
 	const char *v[PMB_MAX_LIST];
 	uint64_t psz = (uint64_t)sysconf(_SC_PAGESIZE);
-	int err = split(opt, arg, v, &p->nsizes, L_ANY);
+	char *copy;
+	int err = split_into(opt, arg, v, &p->nsizes, L_ANY, &copy);
 
 	for (unsigned i = 0; !err && i < p->nsizes; i++)
 		if (pmb_parse_size(v[i], &p->sizes[i]) < 0 || p->sizes[i] < psz || p->sizes[i] % psz ||
 		    p->sizes[i] / psz > PMB_MAX_PAGES)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a size of whole pages up to %" PRIu64 "G "
-					"(e.g. 64M, 4G)", opt, v[i], PMB_MAX_PAGES * psz >> 30);
+			err = pmb_fail(-EINVAL, "%s: '%s' is not a size of whole pages up to %" PRIu64 "G "
+				       "(e.g. 64M, 4G)", opt, v[i], PMB_MAX_PAGES * psz >> 30);
+	free(copy);
 	return err ? err : no_dup_u64(opt, p->sizes, p->nsizes);
 }
 
 static int parse_pcts(const char *opt, const char *arg, double *out, unsigned *n)
 {
 	const char *v[PMB_MAX_LIST];
-	int err = split(opt, arg, v, n, L_ANY);
+	char *copy;
+	int err = split_into(opt, arg, v, n, L_ANY, &copy);
 
 	for (unsigned i = 0; !err && i < *n; i++)
 		if (pmb_parse_pct(v[i], &out[i]) < 0)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
+			err = pmb_fail(-EINVAL, "%s: '%s' is not a percentage from 0 to 100", opt, v[i]);
+	free(copy);
 	return err ? err : no_dup_double(opt, out, *n);
 }
 
 static int parse_batches(const char *opt, const char *arg, struct pmb_params *p)
 {
 	const char *v[PMB_MAX_LIST];
-	int err = split(opt, arg, v, &p->nbatches, L_ANY);
+	char *copy;
+	int err = split_into(opt, arg, v, &p->nbatches, L_ANY, &copy);
 
 	for (unsigned i = 0; !err && i < p->nbatches; i++)
 		if (pmb_parse_u64(v[i], 1, 1 << 20, &p->batches[i]) < 0)
-			return pmb_fail(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
+			err = pmb_fail(-EINVAL, "%s: '%s' is not a batch size from 1 to 1048576", opt, v[i]);
+	free(copy);
 	return err ? err : no_dup_u64(opt, p->batches, p->nbatches);
 }
 

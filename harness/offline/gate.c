@@ -63,7 +63,8 @@ static int load_floor(struct pmb_gate *g)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/compare.json", g->floor_dir);
-	err = pmb_read_file(path, PMB_MAX_TABLE_BYTES, &buf, &len);
+	/* An error blames the option, not only the path it named (issue 12). */
+	err = pmb_read_file_as("--noise-floor ", path, PMB_MAX_TABLE_BYTES, &buf, &len);
 	if (err)
 		return err;
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -153,8 +153,10 @@ static int load_src(struct pctx *c, const char *dir)
 	struct psrc *s = &c->src[c->nsrc];
 	int err = pmb_run_load(dir, &s->run);
 
-	if (err)
+	if (err) {
+		pmb_run_free(&s->run);	/* what it read before the error: not counted in nsrc */
 		return err;
+	}
 	c->nsrc++;
 	if (strcmp(s->run.schema, PMB_SCHEMA))
 		return pmb_fail(PMB_ERR_SCHEMA, "%s: schema '%.60s' is not '%s'", dir, s->run.schema,
@@ -673,6 +675,9 @@ int pmb_plot_dir(const char *dir, int quiet_skip)
 			pmb_err(0, "skip: gnuplot not found in PATH (apt-get install gnuplot-nox)");
 		return PMB_EXIT_SKIP;
 	}
+	/* "" would read /compare.json (issue 12: an empty directory argument). */
+	if (!*dir)
+		return pmb_fail(PMB_EXIT_USAGE, "an empty directory name");
 	if (strchr(dir, '\'') || strchr(dir, '"') || strchr(dir, '\n'))
 		return pmb_fail(PMB_EXIT_USAGE, "%s: a quote or newline in the path", dir);
 	err = find_scripts(&c);

@@ -7,10 +7,13 @@
 #include "catalog/catalog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* docs/policy-default.txt, turned into a string literal by the Makefile: one source of truth. */
 const char pmb_policy_default_text[] =
@@ -401,12 +404,34 @@ int pmb_policy_parse(const char *text, size_t len, struct pmb_policy *p, char *e
 int pmb_policy_load(const char *path, struct pmb_policy *p, char *err, size_t errlen)
 {
 	static char buf[PMB_POLICY_MAX_BYTES + 1];
-	FILE *f = fopen(path, "rb");
+	/*
+	 * Regular files only, checked on the open descriptor: fopen of a FIFO
+	 * blocked the gate forever, and a device is no policy (issue 12).
+	 */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	FILE *f;
 	size_t n;
 
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "%s", strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory" :
+			 S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	f = fdopen(fd, "rb");
 	if (!f) {
 		int e = errno;
 
+		close(fd);
 		snprintf(err, errlen, "%s", strerror(e));
 		return -e;
 	}

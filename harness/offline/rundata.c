@@ -327,6 +327,10 @@ static int load_meta(struct pmb_run *r)
 	if (pmb_word_index(statuses, r->status) < 0)
 		return pmb_fail(-EINVAL, "%s: status '%.40s' is not running, complete, interrupted or failed",
 				path, r->status);
+	/* Printed into reports and CI files: a name, like the run id (issue 12). */
+	if (!pmb_safe_name(r->environment))
+		return pmb_fail(-EINVAL, "%s: environment '%.40s' is not a name (host, qemu-icount, "
+				"qemu-tcg, qemu-kvm)", path, r->environment);
 	return 0;
 }
 
