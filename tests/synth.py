@@ -13,6 +13,8 @@ import random
 import statistics
 from pathlib import Path
 
+from helpers import PMD_PAGES, SHMEM_KINDS
+
 STATES = ("none", "present", "swapped")
 CASE_COLS = (["case", "kind", "swapout", "pages", "dirty_pct", "swapped_pct", "layout", "seed",
               "verdict", "reason", "true_none", "true_present", "true_swapped"]
@@ -82,9 +84,10 @@ def _tsv(path, table, cols, rows):
 
 
 def _case_row(c, seed):
-    row = {"start_pmd_pos": c.get("start_pmd_pos", -1),"case": c["id"], "kind": c["kind"], "swapout": c["swapout"], "pages": c["pages"],
-           "dirty_pct": c["dirty"], "swapped_pct": c["swapped"], "layout": "seq",
-           "seed": seed, "verdict": c["verdict"], "reason": c["reason"],
+    row = {"case": c["id"], "kind": c["kind"], "swapout": c["swapout"], "pages": c["pages"],
+           "start_pmd_pos": c.get("start_pmd_pos", -1), "dirty_pct": c["dirty"],
+           "swapped_pct": c["swapped"], "layout": "seq", "seed": seed,
+           "verdict": c["verdict"], "reason": c["reason"],
            "true_none": c["truth"]["none"], "true_present": c["truth"]["present"],
            "true_swapped": c["truth"]["swapped"], "swap_bad_type": 0, "swap_bad_offset": 0,
            "swap_dup": 0, "swap_content_bad": 0,
@@ -178,67 +181,6 @@ def write_run(path, cases=None, seed=1, n=20, warmup=3, sigma=0.03, run_id=None,
     _tsv(path / "samples.tsv", "samples", SAMPLE_COLS, samples)
     _tsv(path / "summary.tsv", "summary", SUMMARY_COLS, summary)
     return path
-
-
-# ---- samples from a known cost model (docs/model.md) ----
-
-PMD_PAGES = 512
-SHMEM_KINDS = ("memfd", "shared-anon", "tmpfs", "sysv-shm", "thp-shmem")
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--shift", type=float, default=1.0)
-    ap.add_argument("--release", default="6.1.0-stock")
-    ap.add_argument("--shmem-report", default="correct", choices=["correct", "swapped-as-none"])
-    ap.add_argument("--sweep", action="store_true", help="a batch sweep 1..1024")
-    a = ap.parse_args()
-    series = None
-    if a.sweep:
-        series = ([("dense", 0, 1), ("sparse", 1, 1)]
-                  + [("batched", 1 << i, 1) for i in range(11)])
-    cases = []
-    for kind in ("memfd", "shared-anon", "private-anon"):
-        rep = a.shmem_report if kind != "private-anon" else "correct"
-        for pages in (1024, 4096):
-            for sw in (0, 50, 100):
-                cases.append(make_case(kind, swapout="pageout" if sw else "none", pages=pages,
-                                       dirty=100 if sw else 50, swapped=sw, report=rep,
-                                       shift=a.shift, series=series))
-    write_run(a.out, cases, seed=a.seed, release=a.release,
-              config_hash=f"fnv:{a.release}")
-
-
-if __name__ == "__main__":
-    main()
-
-
-# ---- helpers for the tests ----
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def pmbench_binary():
-    """The pmbench under test: $PMBENCH, else build/bin/pmbench built with make."""
-    import os
-    import subprocess
-    env = os.environ.get("PMBENCH")
-    if env:
-        return Path(env)
-    subprocess.run(["make", "-s", "-C", str(ROOT), "build/bin/pmbench"], check=True,
-                   timeout=600)
-    return ROOT / "build" / "bin" / "pmbench"
-
-
-def run_pmbench(binary, *args, timeout=60):
-    """Run pmbench with PMB_PLOTS_DIR set to the repo's plots/; return CompletedProcess."""
-    import os
-    import subprocess
-    env = dict(os.environ, PMB_PLOTS_DIR=str(ROOT / "plots"))
-    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
 
 
 # ---- samples from the per-entry-kind cost model (docs/model.md, "The model") ----
@@ -340,3 +282,32 @@ def add_view_column(path, cases):
     for line in lines[2:]:
         out.append(line + "\t" + views[line.split("\t")[0]])
     p.write_text("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shift", type=float, default=1.0)
+    ap.add_argument("--release", default="6.1.0-stock")
+    ap.add_argument("--shmem-report", default="correct", choices=["correct", "swapped-as-none"])
+    ap.add_argument("--sweep", action="store_true", help="a batch sweep 1..1024")
+    a = ap.parse_args()
+    series = None
+    if a.sweep:
+        series = ([("dense", 0, 1), ("sparse", 1, 1)]
+                  + [("batched", 1 << i, 1) for i in range(11)])
+    cases = []
+    for kind in ("memfd", "shared-anon", "private-anon"):
+        rep = a.shmem_report if kind != "private-anon" else "correct"
+        for pages in (1024, 4096):
+            for sw in (0, 50, 100):
+                cases.append(make_case(kind, swapout="pageout" if sw else "none", pages=pages,
+                                       dirty=100 if sw else 50, swapped=sw, report=rep,
+                                       shift=a.shift, series=series))
+    write_run(a.out, cases, seed=a.seed, release=a.release,
+              config_hash=f"fnv:{a.release}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,16 +1,10 @@
 """pmbench compare on synthetic runs: verdicts, outputs, and refusals."""
-import csv
 import json
 
 import pytest
 
 import synth
-from conftest import EXIT_PASS, EXIT_SKIP, EXIT_USAGE
-
-
-@pytest.fixture(scope="module")
-def pmb():
-    return synth.pmbench_binary()
+from helpers import EXIT_PASS, EXIT_SKIP, EXIT_USAGE, read_tsv, run_pmbench
 
 
 def small_cases(shift=1.0, report="correct"):
@@ -20,14 +14,12 @@ def small_cases(shift=1.0, report="correct"):
 
 def compare(pmb, tmp_path, base, cand, *extra):
     out = tmp_path / "cmp"
-    p = synth.run_pmbench(pmb, "compare", base, cand, "--out", out, "--no-plots", *extra)
+    p = run_pmbench(pmb, "compare", base, cand, "--out", out, "--no-plots", *extra)
     return p, out
 
 
 def rows(out):
-    with open(out / "compare.tsv") as f:
-        assert f.readline() == "# pagemap-bench compare v1\n"
-        return list(csv.DictReader(f, delimiter="\t"))
+    return read_tsv(out / "compare.tsv", "compare")
 
 
 def test_zero_shift_is_no_change(pmb, tmp_path):
@@ -104,7 +96,7 @@ def test_never_overwrites(pmb, tmp_path):
     p, _ = compare(pmb, tmp_path, a, b)
     assert p.returncode == EXIT_PASS
     assert (tmp_path / "cmp-2" / "compare.tsv").exists()
-    p = synth.run_pmbench(pmb, "compare", a, b, "--no-plots")
+    p = run_pmbench(pmb, "compare", a, b, "--no-plots")
     assert p.returncode == EXIT_PASS
     assert list(tmp_path.glob("compare-*-vs-*/report.md"))
 
@@ -135,6 +127,9 @@ def test_interrupted_cannot_run(pmb, tmp_path):
 
 @pytest.mark.parametrize("damage,needle", [
     (lambda d: (d / "cases.tsv").write_text("# pagemap-bench cases v1\ncase\tkind\nx\n"),
+     "cases.tsv:2: no column 'swapout'"),
+    (lambda d: (d / "cases.tsv").write_text(
+        "\n".join((d / "cases.tsv").read_text().splitlines()[:2] + ["x\ty"]) + "\n"),
      "cases.tsv:3"),
     (lambda d: (d / "cases.tsv").write_text("garbage\n"), "schema line"),
     (lambda d: (d / "samples.tsv").unlink(), "samples.tsv"),
@@ -155,9 +150,9 @@ def test_malformed_rejected(pmb, tmp_path, damage, needle):
 
 
 def test_usage_errors(pmb, tmp_path):
-    assert synth.run_pmbench(pmb, "compare").returncode == EXIT_USAGE
-    assert synth.run_pmbench(pmb, "compare", "a", "b", "--threshold", "lots").returncode \
+    assert run_pmbench(pmb, "compare").returncode == EXIT_USAGE
+    assert run_pmbench(pmb, "compare", "a", "b", "--threshold", "lots").returncode \
         == EXIT_USAGE
-    assert synth.run_pmbench(pmb, "compare", "--help").returncode == EXIT_PASS
-    p = synth.run_pmbench(pmb, "compare", tmp_path / "nope", tmp_path / "nope2")
+    assert run_pmbench(pmb, "compare", "--help").returncode == EXIT_PASS
+    p = run_pmbench(pmb, "compare", tmp_path / "nope", tmp_path / "nope2")
     assert p.returncode == EXIT_USAGE and "nope" in p.stderr

@@ -6,12 +6,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import synth
-from conftest import EXIT_INCORRECT, EXIT_PASS, EXIT_REGRESSION, EXIT_SKIP, EXIT_USAGE
-
-
-@pytest.fixture(scope="module")
-def pmb():
-    return synth.pmbench_binary()
+from helpers import (EXIT_INCONCLUSIVE, EXIT_INCORRECT, EXIT_PASS, EXIT_REGRESSION, EXIT_SKIP,
+                     EXIT_USAGE, ROOT, run_pmbench)
 
 
 def cases(shift=1.0, report="correct", shmem_shift=None):
@@ -24,7 +20,7 @@ def cases(shift=1.0, report="correct", shmem_shift=None):
 
 def gate(pmb, tmp_path, base, cand, *extra, name="gate"):
     out = tmp_path / name
-    return synth.run_pmbench(pmb, "gate", base, cand, "--out", out, *extra), out
+    return run_pmbench(pmb, "gate", base, cand, "--out", out, *extra), out
 
 
 def pair(tmp_path, base_kw=None, cand_kw=None, seeds=(1, 2), **kw):
@@ -72,11 +68,17 @@ def test_minus_ten_percent_is_an_improvement(pmb, tmp_path):
 
 
 def test_aa_pairs_never_regress(pmb, tmp_path):
+    """Twenty A/A pairs with few samples: each passes or is inconclusive (an interval
+    that straddles the limit), never a regression."""
+    codes = []
     for seed in range(20):
         a, b = pair(tmp_path, {"cases": cases()}, {"cases": cases()},
                     seeds=(100 + seed, 200 + seed), n=10)
         p, _ = gate(pmb, tmp_path, a, b, "--seed", seed, name=f"g{seed}")
-        assert p.returncode == EXIT_PASS, (seed, p.stdout)
+        assert p.returncode in (EXIT_PASS, EXIT_INCONCLUSIVE), (seed, p.stdout)
+        assert "FAIL" not in p.stdout, (seed, p.stdout)
+        codes.append(p.returncode)
+    assert EXIT_PASS in codes
 
 
 def test_swapped_reported_as_none_is_incorrect(pmb, tmp_path):
@@ -145,9 +147,9 @@ def test_schema_and_no_common_cases_are_usage_errors(pmb, tmp_path):
 
 
 def test_default_policy_file_matches_the_binary(pmb):
-    p = synth.run_pmbench(pmb, "gate", "--print-default-policy")
+    p = run_pmbench(pmb, "gate", "--print-default-policy")
     assert p.returncode == EXIT_PASS
-    assert p.stdout == (synth.ROOT / "docs" / "policy-default.txt").read_text()
+    assert p.stdout == (ROOT / "docs" / "policy-default.txt").read_text()
 
 
 def test_policy_file(pmb, tmp_path):
@@ -158,7 +160,7 @@ def test_policy_file(pmb, tmp_path):
     assert p.returncode == EXIT_REGRESSION, p.stdout
     loose = tmp_path / "loose.policy"
     loose.write_text("pagemap-bench-policy 1\n# shmem may double\n"
-                     "match group=shmem : max_slowdown=2x\nmatch * : max_slowdown=2%\n")
+                     "match group=shmem : max_slowdown=2x\nmatch * : max_slowdown=20%\n")
     p, _ = gate(pmb, tmp_path, a, b, "--policy", loose, name="g2")
     assert p.returncode == EXIT_PASS, p.stdout
 
@@ -182,22 +184,29 @@ def test_bad_policy_is_a_usage_error(pmb, tmp_path, text, needle):
     assert not out.exists()
 
 
-def test_noise_floor_raises_the_threshold(pmb, tmp_path):
-    # A noisy A/A pair measures a wide floor; a +10% shift with quiet samples then passes.
-    aa1 = synth.write_run(tmp_path / "aa1", cases(), seed=11, n=6, sigma=0.4)
-    aa2 = synth.write_run(tmp_path / "aa2", cases(), seed=12, n=6, sigma=0.4)
-    p = synth.run_pmbench(pmb, "compare", aa1, aa2, "--out", tmp_path / "aa", "--no-plots")
-    assert p.returncode == EXIT_PASS
-    floors = [r["floor_pct"] for r in json.loads((tmp_path / "aa/compare.json").read_text())
-              ["rows"] if r["case"].startswith("private-anon")]
-    assert min(floors) > 15
+def test_noise_floor_widens_the_interval(pmb, tmp_path):
+    """A +10% shift in quiet samples is a regression.  Judged against a noisy A/A pair
+    (--noise-floor), each interval is widened by its method's A/A noise and straddles
+    the limit: inconclusive, not a regression and not a pass.  A quiet A/A pair leaves
+    the regression standing."""
+    def aa(name, sigma):
+        a1 = synth.write_run(tmp_path / f"{name}1", cases(), seed=11, n=6, sigma=sigma)
+        a2 = synth.write_run(tmp_path / f"{name}2", cases(), seed=12, n=6, sigma=sigma)
+        p = run_pmbench(pmb, "compare", a1, a2, "--out", tmp_path / name, "--no-plots")
+        assert p.returncode == EXIT_PASS, p.stderr
+        return tmp_path / name
+    noisy, quiet = aa("noisy", 0.4), aa("quiet", 0.005)
     a, b = pair(tmp_path, {"cases": cases()}, {"cases": cases(1.10)})
     p, _ = gate(pmb, tmp_path, a, b)
-    assert p.returncode == EXIT_REGRESSION
-    p, out = gate(pmb, tmp_path, a, b, "--noise-floor", tmp_path / "aa", name="g2")
-    assert p.returncode == EXIT_PASS, p.stdout
-    assert "below the measured noise floor" in p.stdout
-    assert "raised to the noise floor" in (out / "report.md").read_text()
+    assert p.returncode == EXIT_REGRESSION, p.stdout
+    p, out = gate(pmb, tmp_path, a, b, "--noise-floor", noisy, name="g-noisy")
+    assert p.returncode == EXIT_INCONCLUSIVE, p.stdout
+    widened = [l for l in p.stdout.splitlines() if l.strip().startswith("INCONCLUSIVE")]
+    assert widened and all("widened by the A/A noise of" in l and "private-anon" in l
+                           for l in widened), p.stdout
+    assert "FAIL" not in p.stdout
+    p, _ = gate(pmb, tmp_path, a, b, "--noise-floor", quiet, name="g-quiet")
+    assert p.returncode == EXIT_REGRESSION, p.stdout
 
 
 @pytest.fixture

@@ -1,32 +1,32 @@
 """pmbench merge: one run from several runs of one kernel (the ABBA boots)."""
-import csv
 import json
-from pathlib import Path
 
 import synth
-from conftest import EXIT_PASS, EXIT_USAGE
+from helpers import EXIT_PASS, EXIT_USAGE, read_tsv, run_pmbench
 
 
 def rows(path):
-    lines = Path(path).read_text().splitlines()
-    return list(csv.DictReader(lines[1:], delimiter="\t"))
+    return read_tsv(path, path.stem)
 
 
-def test_merge_keeps_every_sample_and_renumbers_series(bins, tmp_path):
+def test_merge_keeps_every_sample_and_renumbers_series(pmb, tmp_path):
     a = synth.write_run(tmp_path / "a", seed=1, run_id="A1")
     b = synth.write_run(tmp_path / "b", seed=1, run_id="A2")
     out = tmp_path / "merged"
-    r = synth.run_pmbench(bins / "pmbench", "merge", "--out", out, a, b)
+    r = run_pmbench(pmb, "merge", "--out", out, a, b)
     assert r.returncode == EXIT_PASS, r.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert meta["merged_from"] == ["A1", "A2"] and meta["status"] == "complete"
     sa, sb, sm = rows(a / "samples.tsv"), rows(b / "samples.tsv"), rows(out / "samples.tsv")
     assert len(sm) == len(sa) + len(sb)
-    assert {s["series"] for s in sm[len(sa):]} == {str(1000 + int(s["series"])) for s in sb}
-    assert [c["case"] for c in rows(out / "cases.tsv")] == [c["case"] for c in rows(a / "cases.tsv")]
+    # source k's series k * 10000 + series (pmbench merge --help)
+    assert [s["series"] for s in sm[:len(sa)]] == [s["series"] for s in sa]
+    assert [s["series"] for s in sm[len(sa):]] == [str(10000 + int(s["series"])) for s in sb]
+    assert [c["case"] for c in rows(out / "cases.tsv")] == \
+        [c["case"] for c in rows(a / "cases.tsv")]
 
 
-def test_merge_keeps_the_worse_verdict(bins, tmp_path):
+def test_merge_keeps_the_worse_verdict(pmb, tmp_path):
     a = synth.write_run(tmp_path / "a", seed=1, run_id="A1")
     b = synth.write_run(tmp_path / "b", seed=1, run_id="A2")
     lines = (b / "cases.tsv").read_text().splitlines()
@@ -35,20 +35,20 @@ def test_merge_keeps_the_worse_verdict(bins, tmp_path):
     first[head] = "incorrect"
     lines[2] = "\t".join(first)
     (b / "cases.tsv").write_text("\n".join(lines) + "\n")
-    r = synth.run_pmbench(bins / "pmbench", "merge", "--out", tmp_path / "m", a, b)
+    r = run_pmbench(pmb, "merge", "--out", tmp_path / "m", a, b)
     assert r.returncode == EXIT_PASS, r.stderr
     assert rows(tmp_path / "m" / "cases.tsv")[0]["verdict"] == "incorrect"
     assert "keeps the worse" in r.stderr
 
 
-def test_merge_refuses_other_kernels_and_existing_output(bins, tmp_path):
+def test_merge_refuses_other_kernels_and_existing_output(pmb, tmp_path):
     a = synth.write_run(tmp_path / "a", seed=1, run_id="A1")
     b = synth.write_run(tmp_path / "b", seed=2, run_id="B1", release="6.1.0-patched")
-    r = synth.run_pmbench(bins / "pmbench", "merge", "--out", tmp_path / "m", a, b)
+    r = run_pmbench(pmb, "merge", "--out", tmp_path / "m", a, b)
     assert r.returncode == EXIT_USAGE and "another kernel" in r.stderr
     assert not (tmp_path / "m").exists()
     (tmp_path / "m").mkdir()
-    r = synth.run_pmbench(bins / "pmbench", "merge", "--out", tmp_path / "m", a)
+    r = run_pmbench(pmb, "merge", "--out", tmp_path / "m", a)
     assert r.returncode == EXIT_USAGE and "never overwritten" in r.stderr
-    r = synth.run_pmbench(bins / "pmbench", "merge", a)
+    r = run_pmbench(pmb, "merge", a)
     assert r.returncode == EXIT_USAGE

@@ -4,24 +4,17 @@ The synthetic cost is the model's own: a per syscall, r per entry returned, and 
 cost per kind of entry walked (none, present and swap PTEs, entries without a page
 table or past the region's end), plus c per none PTE walked in shmem.
 """
-import csv
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 import synth
-from conftest import EXIT_PASS, EXIT_SKIP, EXIT_USAGE
+from helpers import EXIT_PASS, EXIT_SKIP, EXIT_USAGE, read_tsv, run_pmbench
 
 TRUTH = {"a": 250.0, "b": 10.0, "b_present": 40.0, "b_swap": 20.0, "b_hole": 5.0, "r": 3.0,
          "c": 30.0}
 WALK = ("b", "b_present", "b_swap", "b_hole", "c")
-
-
-@pytest.fixture(scope="module")
-def pmb():
-    return synth.pmbench_binary()
 
 
 def mixed_cases(start=None):
@@ -52,13 +45,11 @@ def write(tmp_path, name, hyp, coefs=None, cases=None, seed=1, sigma=0.01, start
 
 
 def model(pmb, *args):
-    return synth.run_pmbench(pmb, "model", *args, "--resamples", 300)
+    return run_pmbench(pmb, "model", *args, "--resamples", 300)
 
 
 def load(prefix):
-    with open(f"{prefix}.tsv") as f:
-        assert f.readline() == "# pagemap-bench model v1\n"
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = read_tsv(f"{prefix}.tsv", "model")
     with open(f"{prefix}.json") as f:
         js = json.load(f)
     assert js["schema"] == "pagemap-bench-model/1"
@@ -237,7 +228,7 @@ def merged_pair(pmb, tmp_path, starts=(37, 421)):
         boots.append(write(tmp_path / "boots", rid, "pmd", cases=mixed_cases(st), seed=10,
                            run_id=rid))
     out = tmp_path / "stock"
-    p = synth.run_pmbench(pmb, "merge", "--out", out, *boots)
+    p = run_pmbench(pmb, "merge", "--out", out, *boots)
     assert p.returncode == EXIT_PASS, p.stderr
     return out, boots
 
@@ -313,8 +304,8 @@ def test_bad_inputs(pmb, tmp_path):
     assert model(pmb, d).returncode == EXIT_SKIP
     assert model(pmb).returncode == EXIT_USAGE
     assert model(pmb, d, d, d).returncode == EXIT_USAGE
-    assert synth.run_pmbench(pmb, "model", d, "--resamples", "1").returncode == EXIT_USAGE
-    p = synth.run_pmbench(pmb, "model", "--help")
+    assert run_pmbench(pmb, "model", d, "--resamples", "1").returncode == EXIT_USAGE
+    p = run_pmbench(pmb, "model", "--help")
     assert p.returncode == EXIT_PASS and "usage: pmbench model" in p.stdout
     assert "--residuals" in p.stdout
 
@@ -364,4 +355,4 @@ def test_other_weightings(pmb, tmp_path, weight):
     js = load(d / "model")[1]
     assert js["weight"] == weight
     assert_recovered(js["runs"][0]["fits"]["exact"], 3, exact_truth(), skip=("r",))
-    assert synth.run_pmbench(pmb, "model", d, "--weight", "lad").returncode == EXIT_USAGE
+    assert run_pmbench(pmb, "model", d, "--weight", "lad").returncode == EXIT_USAGE

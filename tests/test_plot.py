@@ -4,15 +4,10 @@ import shutil
 import pytest
 
 import synth
-from conftest import EXIT_PASS, EXIT_SKIP, EXIT_USAGE
+from helpers import EXIT_PASS, EXIT_SKIP, EXIT_USAGE, run_pmbench
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("batch-sweep", "bars", "scaling", "sparse-cdf")
-
-
-@pytest.fixture(scope="module")
-def pmb():
-    return synth.pmbench_binary()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +41,7 @@ needs_gnuplot = pytest.mark.skipif(shutil.which("gnuplot") is None,
 @needs_gnuplot
 def test_plot_run(pmb, runs):
     _, a, _ = runs
-    p = synth.run_pmbench(pmb, "plot", a, timeout=120)
+    p = run_pmbench(pmb, "plot", a, timeout=120)
     assert p.returncode == EXIT_PASS, p.stderr
     check_plots(a / "plots")
     assert "published 2021" in (a / "plots" / "ref.dat").read_text()
@@ -55,23 +50,19 @@ def test_plot_run(pmb, runs):
 @needs_gnuplot
 def test_plot_comparison(pmb, runs):
     d, a, b = runs
-    p = synth.run_pmbench(pmb, "compare", a, b, "--out", d / "cmp", timeout=120)
+    p = run_pmbench(pmb, "compare", a, b, "--out", d / "cmp", timeout=120)
     assert p.returncode == EXIT_PASS, p.stderr
     check_plots(d / "cmp" / "plots")
     ratio = (d / "cmp" / "plots" / "ratio.dat").read_text()
     assert "memfd" in ratio and "1.3" in ratio
     # Re-rendering the same directory works.
-    p = synth.run_pmbench(pmb, "plot", d / "cmp", timeout=120)
+    p = run_pmbench(pmb, "plot", d / "cmp", timeout=120)
     assert p.returncode == EXIT_PASS, p.stderr
 
 
 def test_plot_without_gnuplot_skips(pmb, runs, tmp_path):
     _, a, _ = runs
-    import os
-    import subprocess
-    env = dict(os.environ, PATH=str(tmp_path), PMB_PLOTS_DIR=str(synth.ROOT / "plots"))
-    p = subprocess.run([str(pmb), "plot", str(a)], capture_output=True, text=True, env=env,
-                       timeout=60)
+    p = run_pmbench(pmb, "plot", a, env={"PATH": str(tmp_path)})
     assert p.returncode == EXIT_SKIP
     assert "gnuplot" in p.stderr
 
@@ -79,6 +70,6 @@ def test_plot_without_gnuplot_skips(pmb, runs, tmp_path):
 def test_plot_bad_dir(pmb, tmp_path):
     if shutil.which("gnuplot") is None:
         pytest.skip("gnuplot is not installed")
-    p = synth.run_pmbench(pmb, "plot", tmp_path / "missing")
+    p = run_pmbench(pmb, "plot", tmp_path / "missing")
     assert p.returncode == EXIT_USAGE
-    assert synth.run_pmbench(pmb, "plot").returncode == EXIT_USAGE
+    assert run_pmbench(pmb, "plot").returncode == EXIT_USAGE
