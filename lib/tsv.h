@@ -39,7 +39,8 @@ int pmb_tsv_write_header(FILE *f, const struct pmb_table *t);
 struct pmb_tsv_row {
 	const struct pmb_table *t;
 	char *cell[PMB_TSV_MAX_COLS];
-	char buf[8192];
+	/* Every field a reader accepts fits: a row read can always be written again. */
+	char buf[PMB_TSV_MAX_COLS * (PMB_TSV_MAX_FIELD + 1)];
 	size_t used;
 	bool overflow;
 };

@@ -96,7 +96,7 @@ int pmb_wire_ready_format(char *buf, size_t len, const struct pmb_ready *r)
 
 #define X(name, hex) \
 	if (used < len) \
-		used += (size_t)snprintf(buf + used, len - used, hex ? " %s=%#" PRIx64 : " %s=%" PRIu64, \
+		used += (size_t)snprintf(buf + used, len - used, hex ? " %s=0x%" PRIx64 : " %s=%" PRIu64, \
 					 #name, r->name);
 	PMB_READY_KEYS(X)
 #undef X

@@ -509,8 +509,11 @@ static int load(const char *dir, struct pmb_run *r, bool any_status)
 		json_t *kl = json_object_get(r->meta, "kernel_log"), *o = json_object_get(kl, "outside_cases");
 
 		r->kernel_lines = pmb_meta_str(kl, "outside_lines", NULL);
-		if (o && (!json_is_integer(o) || json_integer_value(o) < 0))
-			return pmb_fail(-EINVAL, "%s/meta.json: kernel_log.outside_cases is not a count", r->dir);
+		/* At most 2^40: sums over sources and console lines cannot overflow. */
+		if (o && (!json_is_integer(o) || json_integer_value(o) < 0 ||
+			  json_integer_value(o) > (json_int_t)1 << 40))
+			return pmb_fail(-EINVAL, "%s/meta.json: kernel_log.outside_cases is not a count "
+					"(0..2^40)", r->dir);
 		r->kernel_outside = o ? json_integer_value(o) : 0;
 	}
 	err = load_console_problems(r);
