@@ -164,6 +164,18 @@ static void rule_text(const struct pmb_gate *g, const struct pmb_rule *r, char *
 			 r->slowdown_text);
 }
 
+/*
+ * What resolves an inconclusive series.  Under icount the host adds no noise:
+ * what spread there is belongs to the work itself (sparse reads at different
+ * offsets, a different layout per state), and only more samples narrow it.
+ */
+static const char *resolve_hint(const struct pmb_gate *g)
+{
+	return g->deterministic ? "more rounds or series (under icount the spread is the work's own, "
+				  "not the host's)"
+				: "more rounds or series, icount, or a quieter host";
+}
+
 static void judge_row(struct pmb_gate *g, size_t i)
 {
 	const struct pmb_cmp_row *r = &g->c.rows[i];
@@ -214,9 +226,8 @@ static void judge_row(struct pmb_gate *g, size_t i)
 	} else {
 		gr->st = PMB_ST_INCONCLUSIVE;
 		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) %s the limit %.3f (%s): "
-		     "more rounds or series, icount, or a quieter host would resolve it", r->ratio, r->lo,
-		     r->hi, noise, gr->lo > gr->limit ? "is above, but not in every ABBA half,"
-		     : "straddles", gr->limit, rt);
+		     "%s would resolve it", r->ratio, r->lo, r->hi, noise, gr->lo > gr->limit ?
+		     "is above, but not in every ABBA half," : "straddles", gr->limit, rt, resolve_hint(g));
 	}
 	g->n_st[gr->st]++;
 }
@@ -362,9 +373,8 @@ static void decide(struct pmb_gate *g)
 	} else if (g->n_st[PMB_ST_INCONCLUSIVE]) {
 		g->exit_code = PMB_EXIT_INCONCLUSIVE;
 		msgf(g->why, sizeof(g->why), "inconclusive: %zu series cannot be told from their "
-		     "limits at this noise (%zu pass); more rounds or series, --mode icount, or a "
-		     "quieter host would resolve them", g->n_st[PMB_ST_INCONCLUSIVE],
-		     g->n_st[PMB_ST_PASS]);
+		     "limits at this noise (%zu pass); %s would resolve them", g->n_st[PMB_ST_INCONCLUSIVE],
+		     g->n_st[PMB_ST_PASS], resolve_hint(g));
 	} else if (!g->n_st[PMB_ST_PASS]) {
 		g->exit_code = PMB_EXIT_SKIP;
 		msgf(g->why, sizeof(g->why), "cannot judge performance: every series has too "
