@@ -22,7 +22,7 @@ export PMB_CACHE
 PACKAGES="build-essential libjansson-dev liburing-dev gnuplot-nox python3-pytest python3-yaml
 	qemu-system-x86 busybox-static linux-source-6.1 linux-source-6.12 ccache flex bison bc
 	libelf-dev libssl-dev cpio xz-utils zstd util-linux procps kmod git clang libclang-rt-14-dev
-	man-db"
+	man-db lavacli strace"
 
 usage() {
 	cat <<USAGE
@@ -39,7 +39,13 @@ usage: ./run.sh [SUBCOMMAND] [options]     (./run.sh SUBCOMMAND --help)
   vm --kernel IMAGE [run options]
                           run the matrix on IMAGE under QEMU
   ab --stock IMAGE|build --patched IMAGE|build [options] [run options]
-                          stock against patched in one command (icount by default)
+                          stock against patched in one command (icount by default);
+                          also --tree DIR --base REV --series PATH (a patch series)
+  bisect --series PATH [--tree DIR --base REV] [options] [run options]
+                          base, then base + 1, 2, ... patches: which patch changes
+                          correctness, which one regresses
+  lava SUBCOMMAND [options]
+                          a LAVA lab: job, submit, wait, fetch, run, ab (docs/lava.md)
   selfcheck [options]     the harness's own overhead, against a bare pread loop
   man                     the pmbench(1) man page
   cleanup                 remove what a killed run left behind
@@ -120,10 +126,15 @@ cmd_vm() {
 			return 0 ;;
 		--kernel) kernel=${2:?--kernel needs an image}; shift 2 ;;
 		--mode|--mem|--smp|--timeout) vmargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+		# The results root is the host's: the guest writes to its own disk.
+		--results) need_arg "$1" $#; RESULTS=$2; shift 2 ;;
+		--results=*) RESULTS=${1#--results=}; shift ;;
 		*) args+=("$1"); shift ;;
 		esac
 	done
 	[ -n "$kernel" ] || usage_err "vm: --kernel IMAGE is required"
+	[ -n "$RESULTS" ] || usage_err "vm: --results needs a directory"
+	mkdir -p -- "$RESULTS"
 	[ -f "$kernel" ] || usage_err "vm: no kernel image at $kernel"
 	build
 	local out dir
@@ -158,6 +169,10 @@ main() {
 		esac ;;
 	vm) cmd_vm "$@" ;;
 	ab) build; exec "$TOP/kernels/ab.sh" "$@" ;;
+	bisect) build; exec "$TOP/kernels/bisect.sh" "$@" ;;
+	lava)
+		case "${1:-}" in ''|-h|--help) exec "$TOP/lava/lava.sh" --help ;; esac
+		build; exec "$TOP/lava/lava.sh" "$@" ;;
 	setup) setup ;;
 	test)
 		build
