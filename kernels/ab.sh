@@ -53,7 +53,8 @@ as it is, patched with the series (--series) or the project's port
   --base REV              the revision of --tree both kernels start from (default HEAD)
   --series PATH           the candidate is the base plus this series: a git
                           format-patch directory or an mbox, as git am reads it
-                          (a patch that does not apply is a usage error, exit 64)
+                          (a patch that does not apply is a usage error, exit 64);
+                          a number is the run option --series N (states per case)
   --mode MODE             auto (default: kvm where it really works, else icount),
                           kvm, icount (instructions: deterministic), or tcg (wall
                           time under emulation, noisy: only on request)
@@ -93,7 +94,13 @@ RUN_ARGS=() FROM_BOOTS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) usage; exit 0 ;;
-	--stock|--patched|--kernel|--mode|--order|--threshold|--policy|--timeout|--mem|--tree|--base|--series|--out)
+	--series)
+		# A number is the run's own --series N (states per case), passed on;
+		# anything else is the patch series.
+		need_arg "$1" $#
+		if [[ "$2" =~ ^[0-9]+$ ]] && [ ! -e "$2" ]; then RUN_ARGS+=("$1" "$2"); else SERIES=$2; fi
+		shift 2 ;;
+	--stock|--patched|--kernel|--mode|--order|--threshold|--policy|--timeout|--mem|--tree|--base|--out)
 		need_arg "$1" $#
 		case "$1" in
 		--stock) STOCK=$2 ;; --patched) PATCHED=$2 ;; --kernel) VERSION=$2 ;; --mode) MODE=$2 ;;
@@ -183,6 +190,11 @@ fi
 if [ -n "$SERIES$TREE" ]; then
 	STOCK=${STOCK:-build}
 	PATCHED=${PATCHED:-build}
+fi
+if [ -n "$SERIES" ]; then
+	[ "$PATCHED" = build ] || usage_err "--series makes the candidate: it needs --patched build, not an image"
+	# A series that holds no patch, or no mail, fails here, before anything is built.
+	"$TOP/kernels/build.sh" --list-series "$SERIES" > /dev/null || exit $?
 fi
 [ -n "$STOCK" ] || usage_err "--stock IMAGE|build is required"
 [ -n "$PATCHED" ] || usage_err "--patched IMAGE|build is required"

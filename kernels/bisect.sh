@@ -37,6 +37,7 @@ before.  Names the first patch that changes correctness and the first that
 regresses beyond the policy.
 
   --series PATH       a git format-patch directory or an mbox, as git am reads it
+                      (a number is the run option --series N, states per case)
   --tree DIR          a git tree; --base REV its revision (default HEAD)
   --kernel VERSION    without --tree: Debian's linux-source-VERSION (default 6.12)
   --mode MODE         auto (default: kvm where it really works, else icount),
@@ -71,7 +72,13 @@ RUN_ARGS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) usage; exit 0 ;;
-	--tree|--base|--kernel|--series|--mode|--policy|--threshold|--timeout|--mem|--out)
+	--series)
+		# A number is the run's own --series N (states per case), passed on;
+		# anything else is the patch series.
+		need_arg "$1" $#
+		if [[ "$2" =~ ^[0-9]+$ ]] && [ ! -e "$2" ]; then RUN_ARGS+=("$1" "$2"); else SERIES=$2; fi
+		shift 2 ;;
+	--tree|--base|--kernel|--mode|--policy|--threshold|--timeout|--mem|--out)
 		need_arg "$1" $#
 		case "$1" in
 		--tree) TREE=$2 ;; --base) BASE=$2 ;; --kernel) VERSION=$2 ;; --series) SERIES=$2 ;;

@@ -168,3 +168,23 @@ def test_the_cost_model_names_what_the_patch_costs(ab):
     diff = js["diff"]["exact"]
     assert diff["c"]["ci_lo"] > 0 and diff["c"]["verdict"].startswith("c rises by"), diff["c"]
     assert diff["b"]["ci_hi"] < 3, diff["b"]   # ns (instructions) per none PTE outside shmem
+
+
+@pytest.mark.parametrize("script", ["ab.sh", "bisect.sh"])
+def test_a_number_after_series_is_the_runs_own_option(script, tmp_path, bins):
+    """--series PATH is the patch series; --series N (a number) is the run's states per case."""
+    env = {**os.environ, "PMB_BIN": str(bins), "PMB_RESULTS": str(tmp_path / "results")}
+    args = ["--stock", tmp_path / "nothing", "--patched", tmp_path / "nothing"] if script == "ab.sh" else []
+    r = subprocess.run([str(ROOT / "kernels" / script), *map(str, args), "--series", "3", "--rounds", "4"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 64, r.stderr
+    # Not taken for a series: ab.sh goes on to the images, bisect.sh still lacks its series.
+    assert "--series: no file" not in r.stderr
+    assert ("no kernel image at" if script == "ab.sh" else "--series PATH is required") in r.stderr, r.stderr
+    # A path that exists is a series, even if its name is a number.
+    (tmp_path / "7").mkdir()
+    args = ["--stock", "build", "--patched", "build"] if script == "ab.sh" else []
+    r = subprocess.run([str(ROOT / "kernels" / script), *args, "--series", "7", "--kernel", "6.12"],
+                       capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    assert r.returncode == 64 and "7' holds no" in r.stderr, r.stderr
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
