@@ -578,13 +578,44 @@ else
 	CCACHE_HOSTCC=gcc
 fi
 
+# A patched image starts from the stock build of the same source, when that
+# build is in the cache: its objects are copied, the paths in kbuild's .cmd
+# files are moved to this key's tree, and make then compiles only what the
+# patches touched (they get a fresh mtime when applied; every other file is
+# a hard link to the same pristine file the stock objects were built from).
+# Only the stock build is a safe start: one that was patched itself holds
+# objects newer than the pristine files they no longer match.  A --source
+# directory can change under its key, so it never seeds.
+seed_from_stock() {
+	local stock_key donor
+	[ "$SRC_KIND" != dir ] || return 0
+	[ ${#PATCH_FILES[@]} -gt 0 ] || [ "$NAPPLY" -gt 0 ] || return 0
+	stock_key=$(PATCH_FILES=(); NAPPLY=0; key_input | sha)
+	donor="$CACHE/src/$stock_key/build"
+	[ -s "$CACHE/kernels/$stock_key/bzImage" ] && [ -f "$donor/.config" ] || return 0
+	exec 7> "$CACHE/locks/$stock_key"
+	flock 7
+	if cp -a "$donor/." "$BUILD/" 2>> "$LOG"; then
+		# Whatever the cache's path was when the stock build ran.
+		find "$BUILD" -name '*.cmd' -type f -exec sed -i "s|/[^ :]*/src/$stock_key/|$CACHE/src/$KEY/|g" {} + ||
+			{ rm -rf "$BUILD"; mkdir -p "$BUILD"; }
+		say "starting from the stock build $stock_key: only what the patches change is compiled"
+		echo "== starting from the stock build $stock_key" >> "$LOG"
+	else
+		rm -rf "$BUILD"
+		mkdir -p "$BUILD"
+	fi
+	exec 7>&-
+}
+
 PRISTINE=$(pristine_tree)
 TREE="$CACHE/src/$KEY/linux"
 BUILD="$CACHE/src/$KEY/build"
 say "key $KEY (kernel $SRC_VERSION, ${#PATCH_FILES[@]} patches, $NAPPLY of $SER_N series patches), log $LOG"
-make_tree "$PRISTINE" "$TREE"
 rm -rf "$BUILD"
 mkdir -p "$BUILD"
+seed_from_stock
+make_tree "$PRISTINE" "$TREE"
 
 say "configuring (tinyconfig + $(basename "$FRAG") + $(basename "$OVERLAY"))"
 kmake tinyconfig || die "make tinyconfig failed (see $LOG)"

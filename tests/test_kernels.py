@@ -543,6 +543,31 @@ def test_612_patched_build(stock612, patched612):
     assert [p["name"] for p in info["patches"]] == [PATCH_NAME]
 
 
+def test_612_patched_build_started_from_stock_is_the_same_image(stock612, patched612, tmp_path):
+    """A patched build starts from a copy of the stock build's objects and compiles only the
+    patched file, yet its image is bit for bit the one a build from scratch makes."""
+    log = (patched612.parent / "build.log").read_text()
+    if "starting from the stock build" not in log:
+        pytest.skip("the cached patched image was not built from the stock build")
+    # The patched file, and the decompressor's C file, which includes offsets of the new vmlinux.
+    compiled = re.findall(r"^  CC\s+(\S+)$", log, re.M)
+    assert "fs/proc/task_mmu.o" in compiled and set(compiled) <= {"fs/proc/task_mmu.o",
+                                                                  "arch/x86/boot/compressed/misc.o"}, compiled
+    assert "HOSTCC" not in log
+    # From scratch, in a private cache with nothing but the pristine trees (hard links).
+    cache = patched612.parent.parent.parent
+    mine = tmp_path / "cache"
+    (mine / "src").mkdir(parents=True)
+    shutil.copytree(cache / "srcid", mine / "srcid")
+    for d in (cache / "src").glob("pristine-*"):
+        if (d / ".complete").exists():
+            subprocess.run(["cp", "-al", str(d), str(mine / "src")], check=True, timeout=600)
+    r = run([BUILD_SH, "--kernel", "6.12", "--patches", PATCHES, "--cache", mine], timeout=5400)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "starting from the stock build" not in r.stderr
+    assert Path(r.stdout.strip()).read_bytes() == patched612.read_bytes()
+
+
 def cleanup_key(*extra):
     key = key_of(*extra)
     shutil.rmtree(cache_dir() / "src" / key, ignore_errors=True)
