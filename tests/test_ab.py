@@ -53,7 +53,7 @@ def read_tsv(path):
 def ab(tmp_path_factory, bins):
     if not is_root():
         pytest.skip("needs root (swap and cgroups in the guest are fine, but the kernel cache is root's)")
-    if os.environ.get("PMB_KERNEL_TESTS") != "1" and not have_images():
+    if os.environ.get("PMB_KERNEL_TESTS") not in ("1", "all") and not have_images():
         pytest.skip("no cached kernel images; set PMB_KERNEL_TESTS=1 to build them (about 10 minutes)")
     results = tmp_path_factory.mktemp("ab")
     env = {**os.environ, "PMB_RESULTS": str(results), "PMB_CACHE": str(kernel_cache())}
