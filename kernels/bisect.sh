@@ -205,8 +205,28 @@ except OSError:
     pass
 print(len(fixed), len(broke), len(changed), len(regressed))
 for name, l in (("fixed", fixed), ("broke", broke), ("changed", changed), ("regressed", regressed)):
-    print(name, ",".join(l[:6]) + (",..." if len(l) > 6 else ""))
+    print(name, ", ".join(l[:6]) + (", ..." if len(l) > 6 else ""))
 PY
+}
+
+# Lines of at most 72 columns for a mail: words are never broken, so a
+# Message-Id or a path longer than a line stands whole on a line of its own.
+# "wrap INDENT" fills each paragraph of stdin (one per line) with INDENT on
+# its continuation lines; "wrap cmd" continues a command with backslashes.
+wrap() {
+	/usr/bin/python3 -c '
+import sys, textwrap
+indent = sys.argv[1]
+for para in sys.stdin.read().splitlines():
+    if sys.argv[1] == "cmd":
+        lines = textwrap.wrap(para, 70, initial_indent="  ", subsequent_indent="    ",
+                              break_long_words=False, break_on_hyphens=False)
+        print(" \\\n".join(lines))
+        continue
+    lead = para[:len(para) - len(para.lstrip())]
+    print("\n".join(textwrap.wrap(para, 72, initial_indent="", subsequent_indent=lead + indent,
+                                   break_long_words=False, break_on_hyphens=False)) or "")
+' "$1"
 }
 
 FIRST_CORR="" FIRST_REGR="" ANY_BROKE=0 ANY_REGR=0
@@ -241,7 +261,7 @@ for k in $(seq 1 "$N"); do
 		echo "[$k/$N] $subject"
 		[ "$msgid" = - ] || echo "      $msgid"
 		for w in "${what[@]}"; do echo "      $w"; done
-	} | fold -s -w 72 >> "$REPORT"
+	} | wrap "  " >> "$REPORT"
 done
 name_patch() {	# k -> one line
 	local m
@@ -262,9 +282,11 @@ name_patch() {	# k -> one line
 	fi
 	echo
 	echo "Per step: $OUT/step-K/report.md"
+} | wrap "  " >> "$REPORT"
+{
 	echo "Reproduce:"
-	echo "  $REPRODUCE"
-} | fold -s -w 72 >> "$REPORT"
+	printf '%s\n' "$REPRODUCE" | wrap cmd
+} >> "$REPORT"
 mv "$REPORT" "$OUT/bisect.txt"
 cat "$OUT/bisect.txt"
 echo "$OUT"
