@@ -594,9 +594,13 @@ static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now)
 			err = -EPROTO;
 			break;
 		}
+		/*
+		 * Numbered after every state the timing may have built (adaptive
+		 * sampling adds up to --max-series), so that no number is both.
+		 */
 		if (n)
 			err = pmb_sample_row(&r->rd, c->id, pmb_methods[PMB_METHOD_swapin].name, 1, 1,
-					     r->p.series + k, 0, 0, 0, n, 0, ns, -1);
+					     r->p.max_series + k, 0, 0, 0, n, 0, ns, -1);
 		if (!err && k + 1 < r->p.swapin_rounds) {
 			err = pmb_workload_command(&r->w, PMB_CMD_PAGEOUT, now, counts, NULL, 0);
 			if (err)
