@@ -149,3 +149,23 @@ int pms_pass_batched(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *out,
 	*entries = ctx->pages;
 	return pms_read_batched(ctx, out, 0, ctx->pages, v->batch, reads);
 }
+
+/*
+ * The one timed hook: the clock is read right around the method's pass and
+ * around nothing else.  A method that times single reads (sparse) samples
+ * itself.
+ */
+int pms_time_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *ns, uint64_t *entries,
+		  uint64_t *reads)
+{
+	uint64_t t0, t1;
+	int err;
+
+	*entries = ctx->pages;
+	*reads = 0;
+	t0 = pmb_now_ns();
+	err = v->m->pass(ctx, v, ctx->buf, entries, reads);
+	t1 = pmb_now_ns();
+	*ns = t1 - t0;
+	return err;
+}

@@ -305,26 +305,6 @@ static void shuffle(unsigned *order, unsigned n, uint64_t *rng)
 	}
 }
 
-/*
- * The one timed hook: the clock is read right around the method's pass and
- * around nothing else.  A method that times single reads (sparse) samples
- * itself.
- */
-int pms_time_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *ns, uint64_t *entries,
-		  uint64_t *reads)
-{
-	uint64_t t0, t1;
-	int err;
-
-	*entries = ctx->pages;
-	*reads = 0;
-	t0 = pmb_now_ns();
-	err = v->m->pass(ctx, v, ctx->buf, entries, reads);
-	t1 = pmb_now_ns();
-	*ns = t1 - t0;
-	return err;
-}
-
 static int sample_variant(struct pms_ctx *ctx, struct pms_variant *v, struct pms_emit *e)
 {
 	uint64_t ns, entries, reads;
