@@ -78,14 +78,6 @@ kernel behaviour, 3 harness or VM failure, 4 inconclusive, 64 usage error,
 USAGE
 }
 
-# The command as given, quoted, for reply.txt's "Reproduce".
-quote_cmd() {
-	local a out=""
-	for a in "$@"; do
-		if [[ "$a" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
-	done
-	printf '%s' "${out# }"
-}
 REPRODUCE="./run.sh ab $(quote_cmd "$@")"
 
 STOCK="" PATCHED="" VERSION="" MODE=auto ORDER=auto THRESHOLD="" POLICY="" TIMEOUT=900 MEM=1024

@@ -58,13 +58,6 @@ error (a series that does not apply included), 77 cannot run here.
 USAGE
 }
 
-quote_cmd() {
-	local a out=""
-	for a in "$@"; do
-		if [[ "$a" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
-	done
-	printf '%s' "${out# }"
-}
 REPRODUCE="./run.sh bisect $(quote_cmd "$@")"
 
 TREE="" BASE="" VERSION="" SERIES="" MODE=auto POLICY="" THRESHOLD="" TIMEOUT=900 MEM=1024 OUT=""

@@ -65,3 +65,13 @@ progress() {
 		printf '%s: [%d/%d]%s %s\n' "$PROG" "$done" "$total" "$eta" "$text" >&2
 	fi
 }
+
+# The command as given, one line, quoted only where a word needs it, for a
+# report's "Reproduce".  quote_cmd ARGS...
+quote_cmd() {
+	local a out=""
+	for a in "$@"; do
+		if [[ "$a" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
+	done
+	printf '%s' "${out# }"
+}
