@@ -54,6 +54,8 @@ const struct pmw_kind *pmw_kind_of(const struct pmb_kind_info *info);
 void *pmw_mmap_pmd_aligned(size_t len, int prot, int flags, int fd);
 int pmw_region_map(struct pmw_region *r, int flags, int fd);
 void pmw_region_unmap(struct pmw_region *r);
+/* MAP_SHARED|MAP_ANONYMOUS, its shmem file open as r->fd (shared-anon, mthp-shmem). */
+int pmw_shared_anon_map(struct pmw_region *r);
 /* open(/proc/self/map_files/<start>-<end>) read-only: fd or -errno. */
 int pmw_open_map_file(const void *addr, size_t len);
 /* An empty file for a MAP_SHARED region in dir (O_TMPFILE, else create+unlink). */

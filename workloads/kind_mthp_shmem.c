@@ -92,7 +92,7 @@ static const char *mthp_shmem_probe(void)
 
 static int mthp_shmem_create(struct pmw_region *r)
 {
-	int err = pmw_region_map(r, MAP_SHARED | MAP_ANONYMOUS, -1);
+	int err = pmw_shared_anon_map(r);
 
 	if (err)
 		return err;
@@ -100,16 +100,8 @@ static int mthp_shmem_create(struct pmw_region *r)
 	if (madvise(r->addr, r->len, MADV_HUGEPAGE) < 0) {
 		err = -errno;
 		pmw_region_unmap(r);
-		return err;
 	}
-	r->fd = pmw_open_map_file(r->addr, r->len);
-	if (r->fd < 0) {
-		err = r->fd;
-		r->fd = -1;
-		pmw_region_unmap(r);
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 const struct pmw_kind pmw_kind_mthp_shmem = {

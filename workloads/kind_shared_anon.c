@@ -35,7 +35,7 @@ static const char *shared_anon_probe(void)
 	return NULL;
 }
 
-static int shared_anon_create(struct pmw_region *r)
+int pmw_shared_anon_map(struct pmw_region *r)
 {
 	int err = pmw_region_map(r, MAP_SHARED | MAP_ANONYMOUS, -1);
 
@@ -53,6 +53,6 @@ static int shared_anon_create(struct pmw_region *r)
 
 const struct pmw_kind pmw_kind_shared_anon = {
 	.probe = shared_anon_probe,
-	.create = shared_anon_create,
+	.create = pmw_shared_anon_map,
 	.destroy = pmw_region_unmap,
 };
