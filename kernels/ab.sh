@@ -191,10 +191,7 @@ fi
 [ -n "$STOCK" ] || usage_err "--stock IMAGE|build is required"
 [ -n "$PATCHED" ] || usage_err "--patched IMAGE|build is required"
 # Check the run options before building or booting anything: the host's pmbench parses the same.
-if ! "$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null 2>&1; then
-	"$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null || true
-	exit "$PMB_EX_USAGE"
-fi
+check_run_options "$BIN/pmbench" "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"}
 
 # The source both builds start from: Debian's tarball, or a clean copy of a tree's revision.
 SOURCE_ARGS=()
@@ -230,11 +227,7 @@ fi
 [ "$MODE" != tcg ] || warn "--mode tcg: wall time under emulation measures the host as much as the kernel"
 
 new_ab_dir
-# One clock rate for every boot (vm.sh: why the guest needs to be told it).
-if [ -z "${PMB_TSC_KHZ:-}" ]; then
-	PMB_TSC_KHZ=$("$TOP/kernels/vm.sh" --print-tsc-khz)
-	export PMB_TSC_KHZ
-fi
+export_tsc_khz
 {
 	echo "stock: $STOCK_IMG"
 	echo "patched: $PATCHED_IMG"

@@ -91,10 +91,7 @@ case "$MODE" in auto|kvm|tcg|icount) ;; *) usage_err "--mode: '$MODE' is not aut
 is_uint "$TIMEOUT" && [ "$TIMEOUT" -gt 0 ] || usage_err "--timeout: '$TIMEOUT' is not a number of seconds"
 is_uint "$MEM" && [ "$MEM" -ge 256 ] || usage_err "--mem: '$MEM' is not a size in MiB of at least 256"
 [ -n "$TREE" ] || VERSION=${VERSION:-6.12}
-if ! "$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null 2>&1; then
-	"$BIN/pmbench" run "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"} --help > /dev/null || true
-	exit "$PMB_EX_USAGE"
-fi
+check_run_options "$BIN/pmbench" "${DEFAULT_RUN[@]}" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"}
 
 # The series, one line per patch: K, subject, Message-Id or -, file.
 LIST=$("$TOP/kernels/build.sh" --list-series "$SERIES") || exit $?
@@ -138,10 +135,7 @@ done
 
 MODE=$("$TOP/kernels/vm.sh" --kernel "${IMG[0]}" --mode "$MODE" --print-mode) || exit $?
 [ "$MODE" != tcg ] || warn "--mode tcg: wall time under emulation measures the host as much as the kernel"
-if [ -z "${PMB_TSC_KHZ:-}" ]; then
-	PMB_TSC_KHZ=$("$TOP/kernels/vm.sh" --print-tsc-khz)
-	export PMB_TSC_KHZ
-fi
+export_tsc_khz
 {
 	echo "series: $SERIES ($N patches)"
 	echo "source: ${SOURCE_ARGS[*]}  mode: $MODE"

@@ -75,3 +75,23 @@ quote_cmd() {
 	done
 	printf '%s' "${out# }"
 }
+
+# The run options a script passes to the guest's pmbench, checked by the
+# host's pmbench before anything is built or booted: a bad one exits 64 with
+# pmbench's own line.  check_run_options PMBENCH RUN_ARGS...
+check_run_options() {
+	local pmbench=$1
+	shift
+	"$pmbench" run "$@" --help > /dev/null 2>&1 && return 0
+	"$pmbench" run "$@" --help > /dev/null || true
+	exit "$PMB_EX_USAGE"
+}
+
+# One guest clock rate for every boot of a comparison (kernels/vm.sh says why
+# the guest must be told it); PMB_TSC_KHZ set by the caller wins.
+export_tsc_khz() {
+	if [ -z "${PMB_TSC_KHZ:-}" ]; then
+		PMB_TSC_KHZ=$("$PMB_TOP/kernels/vm.sh" --print-tsc-khz)
+		export PMB_TSC_KHZ
+	fi
+}
