@@ -237,23 +237,98 @@ size_t pmb_count_groups(const long long *g, size_t n)
 }
 
 /*
- * One two-stage resample: k states drawn with replacement; from each drawn
- * state as many samples as it has, drawn with replacement within it.
+ * The samples in ascending order, and for each position of gr->order the
+ * rank of its sample in that order: a resample is then a count per rank,
+ * and its median is read off the counts without sorting (O(n) a resample).
  */
-static double hier_resample_median(const double *v, const struct groups *gr, double *scratch,
-				   uint64_t *rng)
-{
-	size_t m = 0;
+struct ranked_groups {
+	double *sorted;
+	size_t *pos;	/* pos[j]: rank of sample gr->order[j] */
+	uint32_t *count;
+};
 
+struct vi {
+	double v;
+	size_t i;
+};
+
+static int cmp_vi(const void *a, const void *b)
+{
+	const struct vi *x = a, *y = b;
+
+	return (x->v > y->v) - (x->v < y->v);
+}
+
+static int rank_groups(const double *v, const struct groups *gr, struct ranked_groups *rg)
+{
+	struct vi *t = malloc((gr->n + 1) * sizeof(*t));
+	size_t *rank = malloc((gr->n + 1) * sizeof(*rank));
+
+	rg->sorted = malloc((gr->n + 1) * sizeof(double));
+	rg->pos = malloc((gr->n + 1) * sizeof(size_t));
+	rg->count = malloc((gr->n + 1) * sizeof(uint32_t));
+	if (!t || !rank || !rg->sorted || !rg->pos || !rg->count) {
+		free(t);
+		free(rank);
+		free(rg->sorted);
+		free(rg->pos);
+		free(rg->count);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < gr->n; i++)
+		t[i] = (struct vi){ v[i], i };
+	qsort(t, gr->n, sizeof(*t), cmp_vi);
+	for (size_t r = 0; r < gr->n; r++) {
+		rg->sorted[r] = t[r].v;
+		rank[t[r].i] = r;
+	}
+	for (size_t j = 0; j < gr->n; j++)
+		rg->pos[j] = rank[gr->order[j]];
+	free(t);
+	free(rank);
+	return 0;
+}
+
+/* The value at position at of the resample's ascending order. */
+static double nth_counted(const struct ranked_groups *rg, size_t n, size_t at)
+{
+	size_t seen = 0;
+
+	for (size_t r = 0; r < n; r++) {
+		seen += rg->count[r];
+		if (seen > at)
+			return rg->sorted[r];
+	}
+	return rg->sorted[n - 1];
+}
+
+/*
+ * One two-stage resample: k states drawn with replacement; from each drawn
+ * state as many samples as it has, drawn with replacement within it.  The
+ * median as pmb_quantile(sorted resample, m, 0.5) gives it, bit for bit.
+ */
+static double hier_resample_median(const struct groups *gr, const struct ranked_groups *rg, uint64_t *rng)
+{
+	size_t m = 0, i;
+	double h, f, lo, hi;
+
+	memset(rg->count, 0, gr->n * sizeof(uint32_t));
 	for (size_t j = 0; j < gr->k; j++) {
 		size_t s = (size_t)pmb_rand_below(rng, gr->k);
 		size_t from = gr->start[s], cnt = gr->start[s + 1] - from;
 
-		for (size_t i = 0; i < cnt; i++)
-			scratch[m++] = v[gr->order[from + pmb_rand_below(rng, cnt)]];
+		for (size_t d = 0; d < cnt; d++)
+			rg->count[rg->pos[from + pmb_rand_below(rng, cnt)]]++;
+		m += cnt;
 	}
-	pmb_sort(scratch, m);
-	return pmb_quantile(scratch, m, 0.5);
+	h = (double)(m - 1) * 0.5;
+	i = (size_t)h;
+	f = h - (double)i;
+	lo = nth_counted(rg, gr->n, i);
+	if (i + 1 >= m)
+		return lo;
+	hi = nth_counted(rg, gr->n, i + 1);
+	return lo + f * (hi - lo);
 }
 
 /* resamples medians of the two-stage bootstrap into out[]. */
@@ -261,28 +336,26 @@ static int hier_medians(const double *v, const long long *g, size_t n, unsigned 
 			double **out)
 {
 	struct groups gr;
-	double *scratch, *meds;
-	size_t maxm = 0;
+	struct ranked_groups rg;
+	double *meds;
 	int err = group(g, n, &gr);
 
 	if (err)
 		return err;
-	/* A resample can draw the largest state k times. */
-	for (size_t j = 0; j < gr.k; j++)
-		if (gr.start[j + 1] - gr.start[j] > maxm)
-			maxm = gr.start[j + 1] - gr.start[j];
-	scratch = malloc((maxm * gr.k + 1) * sizeof(double));
-	meds = malloc((r + 1) * sizeof(double));
-	if (!scratch || !meds) {
-		free(scratch);
-		free(meds);
+	err = rank_groups(v, &gr, &rg);
+	if (err) {
 		groups_free(&gr);
-		return -ENOMEM;
+		return err;
 	}
-	for (unsigned i = 0; i < r; i++)
-		meds[i] = hier_resample_median(v, &gr, scratch, rng);
-	free(scratch);
+	meds = malloc((r + 1) * sizeof(double));
+	for (unsigned i = 0; meds && i < r; i++)
+		meds[i] = hier_resample_median(&gr, &rg, rng);
+	free(rg.sorted);
+	free(rg.pos);
+	free(rg.count);
 	groups_free(&gr);
+	if (!meds)
+		return -ENOMEM;
 	*out = meds;
 	return 0;
 }
