@@ -100,6 +100,15 @@ void pmb_progress(unsigned done, unsigned total, uint64_t start_ns, const char *
 	fflush(stderr);
 }
 
+void pmb_progress_stopped(unsigned done, unsigned total, int sig)
+{
+	bool tty = isatty(STDERR_FILENO) && !getenv("CI");
+
+	fprintf(stderr, "%s%s: [%u/%u] interrupted by signal %d\n", tty ? "\r\033[K" : "", pmb_prog, done, total,
+		sig);
+	fflush(stderr);
+}
+
 int pmb_parse_size(const char *s, uint64_t *out)
 {
 	char *end;

@@ -60,6 +60,8 @@ static inline uint64_t pmb_now_ns(void)
  */
 void pmb_progress(unsigned done, unsigned total, uint64_t start_ns, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The progress line of a run that a signal stopped after done of total. */
+void pmb_progress_stopped(unsigned done, unsigned total, int sig);
 
 /* Full-length I/O: return bytes done or -errno; short only at EOF. */
 ssize_t pmb_read_full(int fd, void *buf, size_t len);

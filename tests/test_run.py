@@ -217,6 +217,72 @@ def test_run_writes_a_complete_self_describing_directory(pmb, tmp_path, clean_ma
     assert (d / "summary.txt").read_text() == r.stdout
 
 
+# ---------------------------------------------------------------- adaptive sampling
+
+STOPPED = re.compile(r"^(budget spent|max-series) after (\d+) states?, (\d+) added rounds, ([\d.]+) s "
+                     r"\(next: (another state|more rounds), about ([\d.]+) s\): (\d+) series above "
+                     r"([\d.]+)%, widest (\w+):b(\d+):qd(\d+) ([\d.]+)%")
+
+
+def test_precision_met_stops_at_the_minimum_states(pmb, tmp_path, clean_machine):
+    # sparse's intervals are a few percent wide even on a busy host: 50% is met at once.
+    r = run_pmbench(pmb, "run", "--results", str(tmp_path), "--kinds", "private-anon", "--swapout",
+                    "pageout", "--size", "4M", "--methods", "sparse", "--sparse-reads", "32", "--rounds",
+                    "3", "--warmup", "1", "--series", "3", "--precision", "50", "--swapin-rounds", "1")
+    assert r.returncode == EXIT_PASS, r.stderr
+    d = run_dir(tmp_path)
+    (case,) = read_tsv(d / "cases.tsv", "cases")
+    m = re.match(r"^met: every series within 50\.00% \(widest ([\d.]+)%\) after 3 states, "
+                 r"0 added rounds, [\d.]+ s$", case["sampling"])
+    assert m, case["sampling"]
+    assert case["series_total"] == "3"
+    (row,) = [s for s in read_tsv(d / "summary.tsv", "summary") if s["method"] == "sparse"]
+    # The sampler stops on the interval the summary prints: same resamples, same seed.
+    assert row["ci_halfwidth_pct"] == m.group(1)
+    assert row["precision_met"] == "yes" and row["states"] == "3"
+
+
+def test_a_missed_target_says_why_and_the_budget_bounds_the_steps(pmb, tmp_path, clean_machine):
+    r = run_pmbench(pmb, "run", "--results", str(tmp_path), "--kinds", "private-anon", "--swapout",
+                    "pageout", "--size", "4M", "--methods", "dense,batched", "--batches", "1,1024",
+                    "--rounds", "3", "--warmup", "1", "--series", "2", "--max-series", "4",
+                    "--precision", "0.01", "--time-budget", "3", "--swapin-rounds", "1")
+    assert r.returncode == EXIT_PASS, r.stderr
+    d = run_dir(tmp_path)
+    (case,) = read_tsv(d / "cases.tsv", "cases")
+    m = STOPPED.match(case["sampling"])
+    assert m, case["sampling"]
+    why, states, added, spent, cost = m.group(1), int(m.group(2)), int(m.group(3)), \
+        float(m.group(4)), float(m.group(6))
+    assert m.group(8) == "0.01"
+    assert states == int(case["series_total"]) >= 2
+    if why == "budget spent":
+        # The step not taken is the one that would not fit (figures as recorded, not timed here).
+        assert spent + cost > 3
+    else:
+        # No state may be added, and the state at hand has its most rounds (8 x --rounds).
+        assert states == 4
+    summary = {(s["method"], s["batch"]): s for s in read_tsv(d / "summary.tsv", "summary")}
+    widest = summary[(m.group(9), m.group(10))]
+    assert widest["ci_halfwidth_pct"] == m.group(12)
+    assert widest["precision_met"] == "no"
+    assert int(m.group(7)) == sum(s["precision_met"] == "no" for s in summary.values()
+                                  if s["method"] != "swapin")
+    # Added rounds continue a state's numbering: no (state, round) is timed twice for a series.
+    measured = [s for s in read_tsv(d / "samples.tsv", "samples")
+                if s["warmup"] == "0" and s["method"] != "swapin"]
+    keys = [(s["method"], s["batch"], s["series"], s["round"]) for s in measured]
+    assert len(keys) == len(set(keys))
+    per_series = {}
+    for s in measured:
+        per_series[(s["method"], s["batch"])] = per_series.get((s["method"], s["batch"]), 0) + 1
+    # Every series has each state's rounds; added rounds go to the series above the target only.
+    assert max(per_series.values()) <= 3 * states + added
+    if case["series_discarded"] == "0":
+        assert min(per_series.values()) >= 3 * states
+        assert max(per_series.values()) == 3 * states + added
+
+
 def test_run_directories_are_never_reused(pmb, tmp_path, clean_machine):
     ids = set()
     for _ in range(2):
@@ -259,6 +325,9 @@ def test_signal_cleans_up_and_marks_interrupted(pmb, tmp_path, clean_machine, si
             p.wait()
     assert p.returncode == 128 + sig, err
     assert "interrupted" in err
+    # The progress line says where it stopped, not that every case was done.
+    assert "[0/1] interrupted by signal %d" % sig in err, err
+    assert "cases done" not in err
     meta = json.loads((run_dir(tmp_path) / "meta.json").read_text())
     assert meta["status"] == "interrupted"
 

@@ -29,7 +29,7 @@ static const struct profile profiles[] = {
 	  "1,2,4,8,16,32,64,128,256,512,1024", 3, 1, 2, 64, 0, 1.0, 90 },
 	{ "cover-letter-full", "the 2021 cover letter at full size: 16 GiB under a 4 GiB limit, batch sweep",
 	  "private-anon,shared-anon", "cgroup", "16G", "0,50,100", "75", "batched",
-	  "1,2,4,8,16,32,64,128,256,512,1024", 2, 1, 2, 64, 0, 1.0, 100 },
+	  "1,2,4,8,16,32,64,128,256,512,1024", 2, 1, 2, 64, 0, 1.0, 50 },
 	{ "quick", "the default: 3 kinds x 2 swap-out modes, 64 MiB, 50% swapped, all methods",
 	  "memfd,shared-anon,private-anon", "pageout,cgroup", "64M", "100", "50", "dense,sparse,batched",
 	  "1,2,4,8,16,32,64,128,256,512,1024", 10, 3, 3, 256, 5, 0.5, 10 },

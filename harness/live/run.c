@@ -78,10 +78,15 @@ static size_t method_args(const struct pmb_params *p, char **argv, size_t at, ch
 
 /* Run pmscan against the stopped workload; out is its stdout. */
 /* Run pmscan on pages [first, first + n) of the view; n 0 means all of them. */
+/*
+ * only[0..nonly): the method specs to time (the series still above the
+ * precision target); nonly 0: every method and batch of the run.
+ */
 static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool agree, uint64_t seed,
-		uint64_t first, uint64_t n_pages, char **out, size_t *len, int *status)
+		uint64_t first, uint64_t n_pages, char (*only)[32], size_t nonly, char **out, size_t *len,
+		int *status)
 {
-	char exe[600], pid[16], addr[32], pages[24], cpu[16], sd[24], rounds[16], warm[16], sparse[16];
+	char exe[600], pid[16], addr[32], pages[24], cpu[16], sd[24], rounds[16], warm[16], sparse[16], extra[16];
 	char specs[PMB_MAX_LIST * 3][32];
 	char *argv[32 + 6 * PMB_MAX_LIST];
 	size_t n = 0;
@@ -107,8 +112,20 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
 		argv[n++] = "--rounds"; argv[n++] = rounds;
 		argv[n++] = "--warmup"; argv[n++] = warm;
 		argv[n++] = "--sparse-reads"; argv[n++] = sparse;
+		if (p->extra_work) {
+			snprintf(extra, sizeof(extra), "%u", p->extra_work);
+			argv[n++] = "--extra-pct"; argv[n++] = extra;
+		}
 	}
-	method_args(p, argv, n, specs);
+	if (!nonly) {
+		method_args(p, argv, n, specs);
+	} else {
+		for (size_t i = 0; i < nonly && i < PMB_MAX_LIST * 3; i++) {
+			argv[n++] = "--method";
+			argv[n++] = only[i];
+		}
+		argv[n] = NULL;
+	}
 	return pmb_spawn_capture(argv, out, len, status);
 }
 
@@ -117,8 +134,8 @@ static int scan(const struct pmb_params *p, const struct pmb_workload *w, bool a
  * case, series and the drift verdict.  A row that does not parse is an
  * error, never a dropped sample.
  */
-static int keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigned series, bool discarded,
-			char *out, size_t len, struct pmb_sampler *sa)
+static int keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigned series, unsigned round0,
+			bool discarded, char *out, size_t len, struct pmb_sampler *sa)
 {
 	struct pmb_tsv t;
 	int err = pmb_tsv_parse(out, len, "pmscan output", &pmb_scan_table, &t);
@@ -135,10 +152,11 @@ static int keep_samples(struct pmb_rundir *rd, const struct pmb_case *c, unsigne
 		if (!err && sa && !discarded && !v[PMB_SCAN_WARMUP] && v[PMB_SCAN_ENTRIES] > 0)
 			err = pmb_sampler_add(sa, pmb_tsv_get(&t, i, PMB_SCAN_METHOD), v[PMB_SCAN_BATCH],
 					      v[PMB_SCAN_QD], series,
-					      (double)v[PMB_SCAN_NS] / (double)v[PMB_SCAN_ENTRIES]);
+					      (double)v[PMB_SCAN_NS] / (double)v[PMB_SCAN_ENTRIES],
+					      (double)v[PMB_SCAN_NS]);
 		if (!err)
 			err = pmb_sample_row(rd, c->id, pmb_tsv_get(&t, i, PMB_SCAN_METHOD), v[PMB_SCAN_BATCH],
-					     v[PMB_SCAN_QD], series, v[PMB_SCAN_ROUND], (int)v[PMB_SCAN_WARMUP],
+					     v[PMB_SCAN_QD], series, round0 + v[PMB_SCAN_ROUND], (int)v[PMB_SCAN_WARMUP],
 					     discarded, (unsigned long long)v[PMB_SCAN_ENTRIES],
 					     (unsigned long long)v[PMB_SCAN_READS], (unsigned long long)v[PMB_SCAN_NS],
 					     v[PMB_SCAN_PMD_POS]);
@@ -167,6 +185,7 @@ struct runner {
 	struct pmb_kmsg kmsg;		/* the kernel log since the run began */
 	FILE *klog;			/* kernel-log.txt: the problem lines, per case */
 	unsigned klog_hits;
+	double build_s;			/* the case's first build, settled: what another state costs */
 };
 
 /*
@@ -305,9 +324,15 @@ static int rebuild(struct runner *r, const struct pmb_case *c, uint8_t *cur)
 	return pmb_workload_settle(&r->w, cur, counts);
 }
 
-/* One series: a pmscan pass of rounds over the stopped workload, then the state re-checked. */
-static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigned rounds, bool rebuilt_ok,
-		       const uint8_t *cur, uint8_t *now, struct pmb_sampler *sa)
+/*
+ * Rounds of pmscan over the stopped workload's state s, then the state
+ * re-checked: every method of the run (a fresh state), or only the specs in
+ * only[] (more rounds for the series still above the target).  round0 is the
+ * number the first round gets in samples.tsv, after the state's earlier ones.
+ */
+static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigned rounds, unsigned warmup,
+		       unsigned round0, char (*only)[32], size_t nonly, bool rebuilt_ok, const uint8_t *cur,
+		       uint8_t *now, struct pmb_sampler *sa)
 {
 	struct pmb_params p = r->p;
 	uint64_t counts[PMS_TRUTHS];
@@ -317,7 +342,8 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 	bool ok;
 
 	p.rounds = rounds;
-	err = scan(&p, &r->w, false, r->p.seed + s, 0, 0, &out, &len, &status);
+	p.warmup = warmup;
+	err = scan(&p, &r->w, false, r->p.seed + s + round0, 0, 0, only, nonly, &out, &len, &status);
 	if (err)
 		return err;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -328,9 +354,11 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 	}
 	err = pmb_workload_state(&r->w, now, counts);
 	ok = !err && rebuilt_ok && same_state(cur, now, c->pages);
-	c->series_total++;
-	if (!ok)
-		c->series_discarded++;
+	if (!nonly) {
+		c->series_total++;
+		if (!ok)
+			c->series_discarded++;
+	}
 	if (err) {
 		free(out);
 		return err;
@@ -339,72 +367,159 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 		pmb_warn("%s: series %u: the fresh build differs from the first; its samples are discarded",
 			 c->id, s);
 	else if (!ok)
-		pmb_warn("%s: the state drifted during series %u; the series is discarded", c->id, s);
-	return keep_samples(&r->rd, c, s, !ok, out, len, sa);	/* takes out */
+		pmb_warn("%s: the state drifted during series %u; %s discarded", c->id, s,
+			 nonly ? "the added rounds are" : "the series is");
+	return keep_samples(&r->rd, c, s, round0, !ok, out, len, sa);	/* takes out */
+}
+
+/* The pmscan spec of a sampler series: method, with batch and qd where it takes them. */
+static void series_spec(const struct pmb_sampler_series *s, char spec[32])
+{
+	const struct pmb_method_info *m = pmb_method_find(s->method);
+	unsigned args = m ? m->args : 0;
+
+	if (!(args & PMB_ARG_BATCH))
+		snprintf(spec, 32, "%s", s->method);
+	else if (args & PMB_ARG_QD)
+		snprintf(spec, 32, "%s:%lld:%lld", s->method, s->batch, s->qd);
+	else
+		snprintf(spec, 32, "%s:%lld", s->method, s->batch);
+}
+
+static double since_s(uint64_t t)
+{
+	return (double)(pmb_now_ns() - t) / 1e9;
 }
 
 /*
- * Time one case: series of rounds, each on a fresh build of the state (the
- * first is the one judged), so that the intervals cover the noise between
- * states (which pages, which swap slots).  With --precision, series and
- * rounds are added until every timed series' 95% CI half-width is at or
- * below the target, or the time budget is spent (docs/statistics.md).
+ * Time one case: states (fresh builds; the first is the one judged), so
+ * that the intervals cover the noise between states (which pages, which swap
+ * slots), and with --precision more rounds or more states, chosen from the
+ * samples so far, until every timed series' 95% CI half-width is at or below
+ * the target.  The time budget bounds the whole: a step whose expected cost
+ * (from the builds and rounds so far) does not fit in what is left is not
+ * taken, whatever --series asks (docs/statistics.md).
  */
 static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, uint8_t *now)
 {
 	const struct pmb_params *p = &r->p;
 	struct pmb_sampler sa = { 0 };
+	struct pmb_sampler_view view;
+	char (*only)[32] = calloc(PMB_MAX_LIST * 3, 32);
 	uint64_t t0 = pmb_now_ns();
-	unsigned rounds = p->rounds;
+	double build_s = r->build_s, round_s = 0, fixed_s = 0;
+	unsigned s = 0, round0 = 0, topups = 0;
 	uint8_t *cur = malloc(c->pages);
-	int err = cur ? 0 : -ENOMEM;
+	bool new_state = true, rebuilt_ok = true;
+	int err = cur && only ? 0 : -ENOMEM;
 
 	snprintf(c->sampling, sizeof(c->sampling), "fixed");
 	if (!err)
 		memcpy(cur, ref, c->pages);
-	for (unsigned s = 0; !err && !pmb_stop_signal; s++) {
-		bool rebuilt_ok = true, within = false;
-		double worst, spent;
-		char which[96];
+	while (!err && !pmb_stop_signal) {
+		size_t nonly = 0;
+		double spent, cost, state_cost, topup_cost;
+		bool want_state, may_state, may_topup, fits_state, fits_topup;
+		const char *why = NULL;
+		char step[96];
+		uint64_t t;
 
-		if (s > 0) {
-			err = rebuild(r, c, cur);
-			if (err > 0) {
-				snprintf(c->sampling, sizeof(c->sampling), "stopped after %u states: the state "
-					 "could not be built again", s);
-				err = 0;
-				break;
+		if (new_state) {
+			if (s > 0) {
+				t = pmb_now_ns();
+				err = rebuild(r, c, cur);
+				if (err > 0) {
+					snprintf(c->sampling, sizeof(c->sampling), "stopped after %u states: the "
+						 "state could not be built again", s);
+					err = 0;
+					break;
+				}
+				if (err)
+					break;
+				build_s = since_s(t);
+				rebuilt_ok = same_build(c, ref, cur);
 			}
-			if (err)
+			t = pmb_now_ns();
+			err = time_series(r, c, s, p->rounds, p->warmup, 0, NULL, 0, rebuilt_ok, cur, now, &sa);
+			/* A state's rounds: what a round of every series costs, and what a call costs besides. */
+			round_s = since_s(t) / (double)(p->rounds + p->warmup);
+			round0 = p->rounds;
+			s++;
+		} else {
+			for (size_t i = 0; i < sa.ns; i++)
+				if (!(sa.s[i].hw <= p->precision) && nonly < PMB_MAX_LIST * 3)
+					series_spec(&sa.s[i], only[nonly++]);
+			t = pmb_now_ns();
+			err = time_series(r, c, s - 1, p->rounds, p->warmup ? 1 : 0, round0, only, nonly,
+					  rebuilt_ok, cur, now, &sa);
+			fixed_s = since_s(t) - round_s * view.missed_share * (double)(p->rounds + (p->warmup ? 1 : 0));
+			if (fixed_s < 0)
+				fixed_s = 0;
+			round0 += p->rounds;
+			topups++;
+		}
+		if (err)
+			break;
+		if (!(p->precision > 0)) {
+			if (s >= p->series)
 				break;
-			rebuilt_ok = same_build(c, ref, cur);
-		}
-		err = time_series(r, c, s, rounds, rebuilt_ok, cur, now, &sa);
-		if (err || s + 1 < p->series)
 			continue;
-		if (!(p->precision > 0))
-			break;
-		worst = sa.ns ? pmb_sampler_worst(&sa, which, sizeof(which), &within) : INFINITY;
-		spent = (double)(pmb_now_ns() - t0) / 1e9;
-		if (!sa.ns)
-			snprintf(which, sizeof(which), "(every series so far discarded)");
-		if (worst <= p->precision) {
+		}
+		pmb_sampler_assess(&sa, p->precision, &view);
+		spent = since_s(t0);
+		state_cost = build_s + round_s * (double)(p->rounds + p->warmup);
+		topup_cost = fixed_s + round_s * view.missed_share * (double)(p->rounds + (p->warmup ? 1 : 0));
+		if (view.worst <= p->precision && s >= p->series) {
 			snprintf(c->sampling, sizeof(c->sampling), "met: every series within %.2f%% (widest "
-				 "%.2f%%) after %u states, %.1f s", p->precision, worst, s + 1, spent);
+				 "%.2f%%) after %u state%s, %u added rounds, %.1f s", p->precision, view.worst, s, s == 1 ? "" : "s",
+				 topups * p->rounds, spent);
 			break;
 		}
-		if ((p->time_budget && spent >= p->time_budget) || s + 1 >= p->max_series) {
-			snprintf(c->sampling, sizeof(c->sampling), "%s after %u states, %.1f s: %zu series above "
-				 "%.2f%%, widest %s %.2f%%", p->time_budget && spent >= p->time_budget ?
-				 "budget spent" : "max-series", s + 1, spent,
-				 pmb_sampler_missed(&sa, p->precision), p->precision, which, worst);
-			break;
+		/*
+		 * Below --series states, or the noise between states dominates (or
+		 * is not known yet): another state.  Else more rounds of the
+		 * series above the target, in the state at hand (at most 8 times
+		 * --rounds in one state).  A step that does not fit in the budget,
+		 * or is not allowed, gives way to the other; when neither can be
+		 * taken, timing stops.
+		 */
+		want_state = s < p->series || !view.within;
+		may_state = s < p->max_series;
+		may_topup = s >= p->series && round0 < 8 * p->rounds;
+		fits_state = !p->time_budget || spent + state_cost <= p->time_budget;
+		fits_topup = !p->time_budget || spent + topup_cost <= p->time_budget;
+		if (want_state && may_state && fits_state) {
+			new_state = true;
+			continue;
 		}
-		/* The noise within a state dominates: more rounds; else more states do more. */
-		if (within && rounds < 8 * p->rounds)
-			rounds *= 2;
+		if (may_topup && fits_topup) {
+			new_state = false;
+			continue;
+		}
+		if (!want_state && may_state && fits_state) {
+			new_state = true;
+			continue;
+		}
+		/* Neither: the step named is the first allowed one, which the budget did not fit. */
+		new_state = want_state ? may_state || !may_topup : !may_topup && may_state;
+		why = !may_state && !may_topup ? "max-series" : "budget spent";
+		cost = new_state ? state_cost : topup_cost;
+		snprintf(step, sizeof(step), "%s, about %.1f s", new_state ? "another state" : "more rounds", cost);
+		if (view.between_pct > 0)
+			snprintf(c->sampling, sizeof(c->sampling), "%s after %u state%s, %u added rounds, %.1f s "
+				 "(next: %s): %zu series above %.2f%%, widest %s %.2f%%; its spread between "
+				 "states %.2f%% of the median asks for about %.0f states", why, s, s == 1 ? "" : "s",
+				 topups * p->rounds, spent, step, view.missed, p->precision, sa.s[view.wi].key,
+				 view.worst, view.between_pct, view.states_needed);
+		else
+			snprintf(c->sampling, sizeof(c->sampling), "%s after %u state%s, %u added rounds, %.1f s "
+				 "(next: %s): %zu series above %.2f%%, widest %s %.2f%%", why, s, s == 1 ? "" : "s",
+				 topups * p->rounds, spent, step, view.missed, p->precision,
+				 sa.ns ? sa.s[view.wi].key : "(every series so far discarded)", view.worst);
+		break;
 	}
 	free(cur);
+	free(only);
 	pmb_sampler_free(&sa);
 	if (err)
 		return err;
@@ -440,7 +555,7 @@ static int check_agreement(struct runner *r, struct pmb_case *c)
 		uint64_t n = c->pages - at < AGREE_WINDOW ? c->pages - at : AGREE_WINDOW;
 		char *out;
 		size_t len;
-		int status, err = scan(&r->p, &r->w, true, r->p.seed, at, n, &out, &len, &status);
+		int status, err = scan(&r->p, &r->w, true, r->p.seed, at, n, NULL, 0, &out, &len, &status);
 
 		if (err)
 			return err;
@@ -745,6 +860,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 
 	c->start_pmd_pos = -1;
 	c->thp_pages = -1;
+	r->build_s = (double)pmb_now_ns();
 	err = build_case(r, c);
 	if (err)
 		return err < 0 ? err : 0;
@@ -758,6 +874,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 		goto out;
 	}
 	err = pmb_workload_settle(&r->w, ref, counts);
+	r->build_s = ((double)pmb_now_ns() - r->build_s) / 1e9;
 	if (err) {
 		set_verdict(c, PMB_V_ERROR, "", "cannot read the workload's state");
 		goto out;
@@ -930,7 +1047,7 @@ static void teardown(struct runner *r)
 static int run_main(int argc, char **argv, const char *cmd)
 {
 	struct runner *r = calloc(1, sizeof(*r));
-	unsigned nskip = 0, nbad = 0, nerr = 0;
+	unsigned nskip = 0, nbad = 0, nerr = 0, i;
 	uint64_t t0 = pmb_now_ns();
 	struct pmb_item item;
 	char diag[2048];
@@ -1001,9 +1118,8 @@ static int run_main(int argc, char **argv, const char *cmd)
 							 .flat = 1 }, r->ncases);
 	fprintf(stderr, "pmbench: %s: %u cases, results in %s\n", cmd, r->ncases, r->rd.path);
 
-	for (unsigned i = 0; i < r->ncases && !pmb_stop_signal; i++) {
+	for (i = 0; i < r->ncases && !pmb_stop_signal; i++) {
 		struct pmb_case *c = &r->cases[i];
-
 		struct pmb_noise_snap before, after;
 
 		pmb_progress(i, r->ncases, t0, "%s", c->id);
@@ -1040,7 +1156,10 @@ static int run_main(int argc, char **argv, const char *cmd)
 		nbad += c->verdict == PMB_V_INCORRECT;
 		nerr += c->verdict == PMB_V_ERROR;
 	}
-	pmb_progress(r->ncases, r->ncases, t0, "cases done");
+	if (pmb_stop_signal)
+		pmb_progress_stopped(i, r->ncases, pmb_stop_signal);
+	else
+		pmb_progress(r->ncases, r->ncases, t0, "cases done");
 	teardown(r);
 	/* What the kernel logged after the last case's look (the teardown) belongs to the run. */
 	{

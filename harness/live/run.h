@@ -43,6 +43,7 @@ struct pmb_params {
 	double precision;			/* target 95% CI half-width in %, 0: fixed rounds and series */
 	unsigned time_budget;			/* seconds of timing per case at most, 0: none */
 	unsigned max_series;			/* states per case at most */
+	unsigned extra_work;			/* --extra-work: % of each pass read again (sensitivity checks) */
 	unsigned cpu;
 	const char *swap;			/* zram | existing | PATH */
 	uint64_t swap_size;
@@ -76,7 +77,7 @@ struct pmb_case {
 	long thp_pages;				/* pages mapped by PMDs when built (thp-shmem), -1 unknown */
 	unsigned series_total, series_discarded;
 	unsigned kernel_log;			/* kernel problems (WARN, BUG, Oops...) logged while it ran */
-	char sampling[160];			/* how timing stopped: fixed, met, budget, max-series */
+	char sampling[400];			/* how timing stopped: fixed, met, budget, max-series */
 };
 
 extern volatile int pmb_stop_signal;	/* set by SIGINT/SIGTERM */

@@ -8,36 +8,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Resamples while deciding: enough for a half-width to a tenth of a percent. */
-#define SAMPLER_RESAMPLES	400
-
-int pmb_sampler_add(struct pmb_sampler *sa, const char *method, long long batch, long long qd,
-		    long long state, double v)
+static struct pmb_sampler_series *series_of(struct pmb_sampler *sa, const char *method, long long batch,
+					    long long qd)
 {
 	char key[96];
 	size_t i;
-	struct pmb_sampler_series *s;
 
 	snprintf(key, sizeof(key), "%s:b%lld:qd%lld", method, batch, qd);
 	i = pmb_strmap_get(&sa->map, key);
-	if (i == (size_t)-1) {
-		if (sa->ns == sa->cap) {
-			size_t cap = sa->cap ? 2 * sa->cap : 16;
-			struct pmb_sampler_series *n = realloc(sa->s, cap * sizeof(*n));
+	if (i != (size_t)-1)
+		return &sa->s[i];
+	if (sa->ns == sa->cap) {
+		size_t cap = sa->cap ? 2 * sa->cap : 16;
+		struct pmb_sampler_series *n = realloc(sa->s, cap * sizeof(*n));
 
-			if (!n)
-				return -ENOMEM;
-			sa->s = n;
-			sa->cap = cap;
-		}
-		i = sa->ns;
-		if (pmb_strmap_put(&sa->map, key, i))
-			return -ENOMEM;
-		memset(&sa->s[i], 0, sizeof(sa->s[i]));
-		snprintf(sa->s[i].key, sizeof(sa->s[i].key), "%s", key);
-		sa->ns++;
+		if (!n)
+			return NULL;
+		sa->s = n;
+		sa->cap = cap;
 	}
-	s = &sa->s[i];
+	i = sa->ns;
+	if (pmb_strmap_put(&sa->map, key, i))
+		return NULL;
+	memset(&sa->s[i], 0, sizeof(sa->s[i]));
+	snprintf(sa->s[i].key, sizeof(sa->s[i].key), "%s", key);
+	snprintf(sa->s[i].method, sizeof(sa->s[i].method), "%s", method);
+	sa->s[i].batch = batch;
+	sa->s[i].qd = qd;
+	sa->s[i].hw = INFINITY;
+	sa->ns++;
+	return &sa->s[i];
+}
+
+int pmb_sampler_add(struct pmb_sampler *sa, const char *method, long long batch, long long qd,
+		    long long state, double v, double ns)
+{
+	struct pmb_sampler_series *s = series_of(sa, method, batch, qd);
+
+	if (!s)
+		return -ENOMEM;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		double *nv = realloc(s->v, cap * sizeof(double));
@@ -54,6 +63,7 @@ int pmb_sampler_add(struct pmb_sampler *sa, const char *method, long long batch,
 	}
 	s->v[s->n] = v;
 	s->state[s->n++] = state;
+	s->ns += ns;
 	return 0;
 }
 
@@ -61,81 +71,98 @@ static double halfwidth_pct(const struct pmb_sampler_series *s)
 {
 	double med, lo, hi;
 
-	if (s->n < 2 || pmb_hier_median_ci(s->v, s->state, s->n, SAMPLER_RESAMPLES, 1, &med, &lo, &hi) ||
+	if (s->n < 2 || pmb_series_ci(s->v, s->state, s->n, s->method, s->batch, s->qd, &med, &lo, &hi) ||
 	    !(med > 0))
 		return INFINITY;
 	return 100.0 * (hi - lo) / 2.0 / med;
 }
 
 /*
- * Within against between: the variance of the state medians, against the
- * variance each state's median has from its own samples (1.2533 sigma /
- * sqrt(n) for a median, sigma from the interquartile range).
+ * Within against between, for one series.  A state's median varies from
+ * its own samples by about pi/2 sigma^2 / n (sigma from the interquartile
+ * range); W is that averaged over the states.  The state medians' variance
+ * contains W as well as the variance between states, so the part between
+ * states is B = var(state medians) - W, at least 0.  More rounds shrink W
+ * only; more states shrink both.  With one state B is unknown (-1).
  */
-static bool within_dominates(const struct pmb_sampler_series *s)
+static void within_between(const struct pmb_sampler_series *s, double *w_out, double *b_out, size_t *k_out)
 {
-	double meds[256], within = 0, mean = 0, between = 0, *tmp = malloc(s->n * sizeof(double) + 1);
-	long long seen[256];
+	double *meds = malloc((s->n + 1) * sizeof(double)), *tmp = malloc((s->n + 1) * sizeof(double));
+	long long *seen = malloc((s->n + 1) * sizeof(long long));
+	double within = 0, mean = 0, between = 0;
 	size_t k = 0;
 
-	if (!tmp)
-		return false;
-	for (size_t i = 0; i < s->n && k < 256; i++) {
+	*w_out = 0;
+	*b_out = -1;
+	*k_out = 0;
+	if (!meds || !tmp || !seen)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
 		size_t j, m = 0;
-		double iqr, sigma;
+		double sigma;
 
 		for (j = 0; j < k && seen[j] != s->state[i]; j++)
 			;
 		if (j < k)
 			continue;
 		seen[k] = s->state[i];
-		for (j = 0; j < s->n; j++)
+		for (j = i; j < s->n; j++)
 			if (s->state[j] == seen[k])
 				tmp[m++] = s->v[j];
 		pmb_sort(tmp, m);
 		meds[k] = pmb_quantile(tmp, m, 0.5);
-		iqr = pmb_quantile(tmp, m, 0.75) - pmb_quantile(tmp, m, 0.25);
-		sigma = iqr / 1.349;
+		sigma = (pmb_quantile(tmp, m, 0.75) - pmb_quantile(tmp, m, 0.25)) / 1.349;
 		within += 1.5708 * sigma * sigma / (double)m;
 		k++;
 	}
+	*k_out = k;
+	if (!k)
+		goto out;
+	*w_out = within / (double)k;
+	if (k >= 2) {
+		for (size_t j = 0; j < k; j++)
+			mean += meds[j] / (double)k;
+		for (size_t j = 0; j < k; j++)
+			between += (meds[j] - mean) * (meds[j] - mean) / (double)(k - 1);
+		*b_out = between > *w_out ? between - *w_out : 0;
+	}
+out:
+	free(meds);
 	free(tmp);
-	if (k < 2)
-		return true;	/* one state: nothing is known between states yet */
-	for (size_t j = 0; j < k; j++)
-		mean += meds[j] / (double)k;
-	for (size_t j = 0; j < k; j++)
-		between += (meds[j] - mean) * (meds[j] - mean) / (double)(k - 1);
-	return within / (double)k > between;
+	free(seen);
 }
 
-double pmb_sampler_worst(const struct pmb_sampler *sa, char *which, size_t len, bool *within)
+void pmb_sampler_assess(struct pmb_sampler *sa, double target_pct, struct pmb_sampler_view *out)
 {
-	double worst = 0;
-	size_t wi = 0;
+	double all = 0, missed = 0;
 
+	memset(out, 0, sizeof(*out));
+	out->worst = INFINITY;
 	for (size_t i = 0; i < sa->ns; i++) {
-		double h = halfwidth_pct(&sa->s[i]);
+		struct pmb_sampler_series *s = &sa->s[i];
 
-		if (h > worst || i == 0) {
-			worst = h;
-			wi = i;
+		s->hw = halfwidth_pct(s);
+		all += s->ns;
+		if (!(s->hw <= target_pct)) {
+			out->missed++;
+			missed += s->ns;
+		}
+		if (i == 0 || s->hw > sa->s[out->wi].hw)
+			out->wi = i;
+	}
+	out->missed_share = all > 0 ? missed / all : 1;
+	if (sa->ns) {
+		const struct pmb_sampler_series *s = &sa->s[out->wi];
+		double w, b, med = pmb_median(s->v, s->n);
+
+		out->worst = s->hw;
+		within_between(s, &w, &b, &out->states);
+		out->within = b >= 0 && w > b;
+		if (b >= 0 && med > 0 && target_pct > 0) {
+			out->between_pct = 100.0 * sqrt(b) / med;
+			out->states_needed = pow(1.96 * out->between_pct / target_pct, 2);
 		}
 	}
-	if (which)
-		snprintf(which, len, "%s", sa->ns ? sa->s[wi].key : "-");
-	if (within)
-		*within = sa->ns && within_dominates(&sa->s[wi]);
-	return worst;
-}
-
-size_t pmb_sampler_missed(const struct pmb_sampler *sa, double target_pct)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < sa->ns; i++)
-		n += !(halfwidth_pct(&sa->s[i]) <= target_pct);
-	return n;
 }
 
 void pmb_sampler_free(struct pmb_sampler *sa)

@@ -98,6 +98,7 @@ static int parse_case(const struct pmb_tsv *t, size_t row, struct pmb_rcase *c)
 	c->reason = pmb_tsv_get(t, row, PMB_C_REASON);
 	c->view = pmb_tsv_get(t, row, PMB_C_VIEW);
 	c->methods_wrong = pmb_tsv_get(t, row, PMB_C_METHODS_WRONG);
+	c->sampling = pmb_tsv_get(t, row, PMB_C_SAMPLING);
 	if (pmb_word_index(pmb_views, c->view) < 0)
 		return pmb_fail(-EINVAL, "%s:%zu: view '%.40s' is not self, second-mapper or fork-child",
 				t->what, pmb_tsv_line(row), c->view);

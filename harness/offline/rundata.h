@@ -27,6 +27,7 @@ struct pmb_rcase {
 	const char *id, *kind, *swapout, *reason;
 	const char *view;		/* self, second-mapper, fork-child */
 	const char *methods_wrong;	/* "dense:816,sparse:816", "" or "-": none */
+	const char *sampling;		/* how timing stopped (run.c's time_case), "-" untimed */
 	enum pmb_case_verdict verdict;
 	long long pages;
 	double dirty_pct, swapped_pct;

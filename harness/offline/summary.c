@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUMMARY_RESAMPLES	2000
-
 /* Series of one case in summary order: the catalog's method order, then batch and qd. */
 static const struct pmb_run *sort_run;
 
@@ -74,7 +72,7 @@ static int row(FILE *sum, const struct pmb_rcase *c, const struct pmb_series *se
 }
 
 /* One series: its summary with the hierarchical CI of the median. */
-static int summarize(const struct pmb_series *se, uint64_t seed, struct pmb_summary *s, size_t *states)
+static int summarize(const struct pmb_series *se, struct pmb_summary *s, size_t *states)
 {
 	double *v = malloc((se->n + 1) * sizeof(double));
 	int err;
@@ -85,8 +83,8 @@ static int summarize(const struct pmb_series *se, uint64_t seed, struct pmb_summ
 	err = pmb_summarize(v, se->n, 0, 0, s);
 	free(v);
 	if (!err && se->n)
-		err = pmb_hier_median_ci(se->v, se->state, se->n, SUMMARY_RESAMPLES, seed, &s->median,
-					 &s->ci_lo, &s->ci_hi);
+		err = pmb_series_ci(se->v, se->state, se->n, se->method, se->batch, se->qd, &s->median,
+				    &s->ci_lo, &s->ci_hi);
 	*states = pmb_count_groups(se->state, se->n);
 	return err;
 }
@@ -132,7 +130,7 @@ static int write_all(const struct pmb_run *r, FILE *sum, FILE *txt, FILE *human)
 			size_t states;
 			double hw;
 
-			err = summarize(se, 0x5eed + order[k], &s, &states);
+			err = summarize(se, &s, &states);
 			if (err)
 				break;
 			hw = 100.0 * (s.ci_hi - s.ci_lo) / 2.0 / s.median;

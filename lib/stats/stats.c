@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,6 +394,18 @@ int pmb_hier_median_ci(const double *v, const long long *g, size_t n, unsigned r
 	*hi = pmb_quantile(meds, resamples, 0.975);
 	free(meds);
 	return isnan(*median) ? -ENOMEM : 0;
+}
+
+int pmb_series_ci(const double *v, const long long *g, size_t n, const char *method, long long batch,
+		  long long qd, double *median, double *lo, double *hi)
+{
+	char name[96];
+	uint64_t seed = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	snprintf(name, sizeof(name), "%s:%lld:%lld", method, batch, qd);
+	for (const char *c = name; *c; c++)
+		seed = (seed ^ (unsigned char)*c) * 0x100000001b3ULL;
+	return pmb_hier_median_ci(v, g, n, PMB_CI_RESAMPLES, seed, median, lo, hi);
 }
 
 int pmb_hier_ratio_ci(const double *a, const long long *ga, size_t na,

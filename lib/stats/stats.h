@@ -45,6 +45,15 @@ int pmb_hier_ratio_ci(const double *a, const long long *ga, size_t na,
 /* The median's bootstrap CI in the same way, for one side. */
 int pmb_hier_median_ci(const double *v, const long long *g, size_t n, unsigned resamples,
 		       uint64_t seed, double *median, double *lo, double *hi);
+/*
+ * The interval of one timed series' median, as the run's summary and its
+ * sampler both compute it: the hierarchical bootstrap above with
+ * PMB_CI_RESAMPLES resamples and a seed made from the series' name, so that
+ * the same samples give the same interval wherever it is computed.
+ */
+#define PMB_CI_RESAMPLES 2000
+int pmb_series_ci(const double *v, const long long *g, size_t n, const char *method, long long batch,
+		  long long qd, double *median, double *lo, double *hi);
 /* Distinct values of g[0..n). */
 size_t pmb_count_groups(const long long *g, size_t n);
 
