@@ -4,14 +4,17 @@
 # A/A on the host: N pairs of runs of the same kernel, each pair gated at the
 # default policy, then the same statistics shown a real effect.  The gate may
 # never say "regression" (or "improvement") for an A/A pair; it must still
-# flag a known slowdown injected into real samples.  A benchmark, not a test:
-# it takes a while and reads the host's clock.  Run it as root:
+# flag a known extra cost: a run whose passes read 5% (10%) of their range
+# again (--extra-work), and, for comparison, a copy of a run with every
+# sample made 5% (10%) longer.  A benchmark, not a test: it takes a while
+# and reads the host's clock.  Run it as root:
 #
 #   bench/aa-pairs.sh [--pairs N] [--out DIR] [run options]
 #
 # Prints one line per pair (the gate's exit code, its performance regressions
-# and inconclusive series, the largest ratio and its CI) and the sensitivity
-# lines; exits 1 if any A/A pair has a performance regression.
+# and inconclusive series, the interval's own regression and improvement
+# verdicts from compare.json, the largest ratio and its CI) and the
+# sensitivity lines; exits 1 if any A/A pair has a performance regression.
 set -euo pipefail
 
 PROG=aa-pairs.sh
@@ -38,10 +41,10 @@ is_uint "$PAIRS" && [ "$PAIRS" -ge 1 ] || usage_err "--pairs: '$PAIRS' is not a 
 [ -n "$OUT" ] || OUT=$TOP/results/aa-pairs-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT/runs"
 
-run() {	# -> the new run directory
+run() {	# [extra run options] -> the new run directory
 	local before after
 	before=$(ls "$OUT/runs" | sort)
-	"$PMBENCH" run --results "$OUT/runs" "${RUN_ARGS[@]}" > /dev/null 2>&1 || die "a run failed"
+	"$PMBENCH" run --results "$OUT/runs" "${RUN_ARGS[@]}" "$@" > /dev/null 2>&1 || die "a run failed"
 	after=$(ls "$OUT/runs" | sort)
 	echo "$OUT/runs/$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^latest$' | head -n1)"
 }
@@ -53,6 +56,19 @@ import json, math, sys
 rows = [r for r in json.load(open(sys.argv[1]))["rows"] if isinstance(r.get("ratio"), float)]
 r = max(rows, key=lambda r: abs(math.log(r["ratio"])))
 print(f'{r["ratio"]:.3f} [{r["ci_lo"]:.3f}, {r["ci_hi"]:.3f}] {r["case"]}:{r["method"]}:b{r["batch"]}')
+PY
+}
+
+# The interval's own verdicts in a gate's compare.json, before the policy and the
+# busy rule: "regressions/improvements", and the median ratio of the pass-timed series.
+verdicts() {
+	/usr/bin/python3 - "$1/compare.json" <<'PY'
+import json, statistics, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+n = lambda v: sum(r.get("verdict") == v for r in rows)
+passes = [r["ratio"] for r in rows if isinstance(r.get("ratio"), float) and r["method"] not in ("sparse", "swapin")]
+print(f'{n("regression")}/{n("improvement")} {statistics.median(passes):.3f}' if passes else
+      f'{n("regression")}/{n("improvement")} -')
 PY
 }
 
@@ -76,7 +92,7 @@ perf() {	# gate output -> "regressions inconclusive"
 		"$(grep -c '^  INCONCLUSIVE ' "$1" || true)"
 }
 
-printf '%-5s %-5s %-5s %-7s %-40s %s\n' pair exit regr inconcl "widest ratio [95% CI]" series
+printf '%-5s %-5s %-5s %-7s %-8s %-40s %s\n' pair exit regr inconcl "cmp r/i" "widest ratio [95% CI]" series
 bad=0
 for i in $(seq 1 "$PAIRS"); do
 	a=$(run)
@@ -84,21 +100,30 @@ for i in $(seq 1 "$PAIRS"); do
 	rc=0
 	"$PMBENCH" gate "$a" "$b" --out "$OUT/gate-$i" > "$OUT/gate-$i.txt" 2>&1 || rc=$?
 	read -r nreg ninc <<< "$(perf "$OUT/gate-$i.txt")"
+	read -r cmp _ <<< "$(verdicts "$OUT/gate-$i")"
 	[ "$nreg" = 0 ] || bad=1
-	printf '%-5s %-5s %-5s %-7s %s\n' "$i" "$rc" "$nreg" "$ninc" "$(widest "$OUT/gate-$i")"
+	printf '%-5s %-5s %-5s %-7s %-8s %s\n' "$i" "$rc" "$nreg" "$ninc" "$cmp" "$(widest "$OUT/gate-$i")"
 done
 
-# Sensitivity: the last pair's CAND made slower by a known factor, judged the same way.
+# Sensitivity: real extra work in a run of its own, then the last pair's CAND made
+# slower by a known factor; each judged against the last pair's BASE the same way.
 echo
-printf '%-30s %-5s %-5s %-7s %s\n' "injected slowdown" exit regr inconcl verdict
+printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "known extra cost" exit regr inconcl "cmp r/i" "passes" verdict
+sens() {	# name candidate-dir threshold
+	local rc=0 nreg ninc cmp med
+	"$PMBENCH" gate "$a" "$2" --threshold "$3" --out "$OUT/gate-$1" > "$OUT/gate-$1.txt" 2>&1 || rc=$?
+	read -r nreg ninc <<< "$(perf "$OUT/gate-$1.txt")"
+	read -r cmp med <<< "$(verdicts "$OUT/gate-$1")"
+	printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "$1 (threshold $3%)" "$rc" "$nreg" "$ninc" "$cmp" "$med" \
+		"$(grep -m1 '^VERDICT' "$OUT/gate-$1.txt" | cut -c10-90)"
+}
+for spec in "5 2" "10 5"; do
+	set -- $spec
+	sens "extra-work-$1" "$(run --extra-work "$1")" "$2"
+done
 for spec in "1.05 2" "1.10 5"; do
 	set -- $spec
-	s=$(slower "$b" "$1")
-	rc=0
-	"$PMBENCH" gate "$a" "$s" --threshold "$2" --out "$OUT/gate-x$1" > "$OUT/gate-x$1.txt" 2>&1 || rc=$?
-	read -r nreg ninc <<< "$(perf "$OUT/gate-x$1.txt")"
-	printf '%-30s %-5s %-5s %-7s %s\n' "x$1 (threshold $2%)" "$rc" "$nreg" "$ninc" \
-		"$(grep -m1 '^VERDICT' "$OUT/gate-x$1.txt" | cut -c10-110)"
+	sens "x$1" "$(slower "$b" "$1")" "$2"
 done
 say "everything is under $OUT"
 exit "$bad"

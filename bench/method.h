@@ -36,6 +36,7 @@ struct pms_ctx {
 	unsigned sparse_reads;	/* K: reads per sparse sample */
 	uint64_t seed;
 	uint64_t *buf;		/* N entries, prefaulted: the timed reads land here */
+	unsigned extra_pct;	/* --extra-pct: every timed pass reads this % of its range again */
 };
 
 /* An entry reduced to what PAGEMAP_SCAN can tell: PM_PRESENT, PM_SWAP, PM_FILE. */

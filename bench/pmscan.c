@@ -28,7 +28,7 @@
 #define PMS_ADDR_LIMIT		(UINT64_C(1) << 57)	/* 5-level paging user space */
 
 struct opts {
-	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads;
+	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads, extra_pct;
 	bool agree, list, classify, selfcheck;
 	struct pms_variant v[PMS_MAX_VARIANTS];
 	unsigned nv;
@@ -91,6 +91,8 @@ static const struct pmb_opt pmscan_opts[] = {
 	{ "warmup", 0, PMB_OPT_UINT, OFF(warmup), "W", "warm-up rounds (default 2)", .max = 1000000 },
 	{ "sparse-reads", 0, PMB_OPT_UINT, OFF(sparse_reads), "K", "single-entry reads per sparse sample (default 64)",
 	  .min = 1, .max = 1000000 },
+	{ "extra-pct", 0, PMB_OPT_UINT, OFF(extra_pct), "P", "sensitivity checks only: every timed pass also reads\n"
+	  "the first P% of its range again, counted as the range alone (default 0)", .max = 100 },
 	{ "method", 0, PMB_OPT_FN, 0, "SPEC", "a scan method, as often as wanted (see --list):\n"
 	  "name, name:B or name:B[:QD] (B in 1..1048576, QD in 1..256, default 8)", .fn = opt_method },
 	{ "agree", 0, PMB_OPT_FLAG, OFF(agree), NULL, "compare every method's entries instead of timing", .set = 1 },
@@ -543,6 +545,7 @@ static int run(struct opts *o)
 		.fd = -1, .pid = (pid_t)o->pid, .addr = o->addr, .pages = o->pages,
 		.page_shift = page_shift(),
 		.sparse_reads = (unsigned)o->sparse_reads, .seed = o->seed,
+		.extra_pct = (unsigned)o->extra_pct,
 	};
 	int ret, err;
 

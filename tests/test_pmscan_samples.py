@@ -50,6 +50,23 @@ def test_format_rows_and_counts(root, bins, target):
             assert got.count(("sparse", 1)) == K
 
 
+def test_extra_pct_reads_more_and_counts_the_range(root, bins, target):
+    """--extra-pct P: each pass reads the first P% of its range again; entries stay the range."""
+    n = 100
+    t = target("private-anon", n, touch=range(0, n, 2))
+    rows = timed(bins / "pmscan", t.args(), ["dense", "batched:1", "batched:7", "sparse"], warmup=0,
+                 rounds=2, sparse_reads=3, **{"extra-pct": 50})
+    for r in rows:
+        if r["method"] == "sparse":
+            # Single reads time themselves: no pass to repeat.
+            assert (r["entries"], r["reads"]) == (1, 1)
+        elif r["batch"] == n:
+            assert (r["entries"], r["reads"]) == (n, 2)
+        else:
+            assert r["entries"] == n
+            assert r["reads"] == math.ceil(n / r["batch"]) + math.ceil(n // 2 / r["batch"])
+
+
 @pytest.mark.parametrize("name", METHODS)
 def test_every_method_rows(root, any_bins, target, name):
     """Each catalog method's rows have the shape its traits and arguments promise."""

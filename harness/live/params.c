@@ -271,6 +271,9 @@ static const struct pmb_opt run_opts[] = {
 		       "timing seconds per case at most with --precision (0: none)", .max = 86400 },
 	{ "max-series", 0, PMB_OPT_UINT32, OFF(max_series), "N", "states per case at most with --precision (default 20)",
 	  .min = 1, .max = 1000 },
+	{ "extra-work", 0, PMB_OPT_UINT32, OFF(extra_work), "PCT",
+	  "sensitivity checks only: every timed pass also reads PCT% of its\n"
+	  "range again, counted as the range alone (default 0)", .max = 100 },
 	{ "cpu", 0, PMB_OPT_UINT32, OFF(cpu), "N", "CPU to pin the reader to (default: the last one)", .min = 0,
 	  .max = 4095 },
 	{ "seed", 0, PMB_OPT_UINT, OFF(seed), "N", "seed of every random choice (default 1)", .max = UINT64_MAX },

@@ -283,6 +283,7 @@ int pmb_meta_write(const struct pmb_rundir *rd, const struct pmb_params *p, cons
 	json_object_set_new(o, "precision_pct", json_real(p->precision));
 	json_object_set_new(o, "time_budget_s", json_integer(p->time_budget));
 	json_object_set_new(o, "max_series", json_integer(p->max_series));
+	json_object_set_new(o, "extra_work_pct", json_integer(p->extra_work));
 	json_object_set_new(o, "swap", json_string(p->swap));
 	json_object_set_new(o, "swap_size_bytes", json_integer((json_int_t)p->swap_size));
 	json_object_set_new(o, "cgroup", json_string(p->cgroup));

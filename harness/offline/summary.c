@@ -154,9 +154,24 @@ static int write_all(const struct pmb_run *r, FILE *sum, FILE *txt, FILE *human)
 		both(txt, human, "%s: %s: %s\n", r->cases[ci].id, pmb_case_verdict_names[r->cases[ci].verdict],
 		     reason);
 	}
-	if (missed)
-		both(txt, human, "* %zu series missed the precision target of %.2f%% (the case's sampling "
-		     "column in cases.tsv says why: budget spent, or at most so many states).\n", missed, target);
+	if (missed) {
+		both(txt, human, "* %zu series missed the precision target of %.2f%%; how each case's timing "
+		     "stopped, and what limits it:\n", missed, target);
+		for (size_t ci = 0; ci < r->ncases; ci++) {
+			char how[512];
+
+			if (!r->cases[ci].sampling || !strcmp(r->cases[ci].sampling, "-") ||
+			    !strncmp(r->cases[ci].sampling, "met:", 4))
+				continue;
+			pmb_text_clean(r->cases[ci].sampling, how, sizeof(how));
+			both(txt, human, "  %s: %s\n", r->cases[ci].id, how);
+		}
+	}
+	if (json_integer_value(json_object_get(json_object_get(r->meta, "params"), "extra_work_pct")) > 0)
+		both(txt, human, "NOTE: every timed pass of this run also read %lld%% of its range again "
+		     "(--extra-work): a known extra cost, for checking what the statistics can see; these are not "
+		     "the kernel's own timings.\n", (long long)json_integer_value(json_object_get(
+		     json_object_get(r->meta, "params"), "extra_work_pct")));
 	if (r->busy)
 		both(txt, human, "NOTE: the host was busy during this run (%s): its timings measure the host "
 		     "as much as the kernel; compare and gate claim no regression from them.\n", r->busy_why);
