@@ -372,3 +372,29 @@ def test_a_limit_that_kills_the_workload_is_an_oom_case_and_the_run_goes_on(pmb,
     assert small["verdict"] == "correct", small      # the run went on to the next case
     assert r.returncode == EXIT_PASS, r.stderr
     assert "# SKIP oom:" in r.stdout
+
+
+# ---------------------------------------------------------------- selfcheck
+
+def test_selfcheck_times_the_hook_against_a_bare_loop(pmb, clean_machine):
+    r = run_pmbench(pmb, "selfcheck", "--size", "4M", "--rounds", "20")
+    assert r.returncode == EXIT_PASS, r.stderr
+    rows = {}
+    for line in r.stdout.splitlines():
+        kind, *fields = line.split("\t")
+        if kind == "selfcheck":
+            spec, *kv = fields
+            rows[spec] = {k: float(v) for k, v in (f.split("=") for f in kv)}
+        elif kind == "clock":
+            clock = dict(f.split("=") for f in fields)
+    assert set(rows) == {"dense", "batched:1", "batched:512"}, r.stdout
+    for spec, f in rows.items():
+        assert f["rounds"] == 20
+        assert f["ci_lo"] <= f["ratio"] <= f["ci_hi"], (spec, f)
+        assert f["paired_lo"] <= f["paired"] <= f["paired_hi"], (spec, f)
+        assert f["method_ns_per_entry"] > 0 and f["bare_ns_per_entry"] > 0
+        # The point ratio is the two medians' quotient, as printed.
+        assert f["ratio"] == pytest.approx(f["method_ns_per_entry"] / f["bare_ns_per_entry"], rel=2e-3)
+    # One entry per pread costs more per entry than 512 per pread, for the bare loop as for the hook.
+    assert rows["batched:1"]["bare_ns_per_entry"] > rows["batched:512"]["bare_ns_per_entry"]
+    assert float(clock["ns_per_read"]) > 0 and clock["sparse_subtracts"] == "no"
