@@ -53,7 +53,8 @@ run() {	# [extra run options] -> the new run directory
 widest() {
 	/usr/bin/python3 - "$1/compare.json" <<'PY'
 import json, math, sys
-rows = [r for r in json.load(open(sys.argv[1]))["rows"] if isinstance(r.get("ratio"), float)]
+rows = [r for r in json.load(open(sys.argv[1]))["rows"]
+        if isinstance(r.get("ratio"), float) and r["method"] != "probe"]
 r = max(rows, key=lambda r: abs(math.log(r["ratio"])))
 print(f'{r["ratio"]:.3f} [{r["ci_lo"]:.3f}, {r["ci_hi"]:.3f}] {r["case"]}:{r["method"]}:b{r["batch"]}')
 PY
@@ -65,8 +66,9 @@ verdicts() {
 	/usr/bin/python3 - "$1/compare.json" <<'PY'
 import json, statistics, sys
 rows = json.load(open(sys.argv[1]))["rows"]
+rows = [r for r in rows if r["method"] != "probe"]  # the host's speed, not the kernel's
 n = lambda v: sum(r.get("verdict") == v for r in rows)
-passes = [r["ratio"] for r in rows if isinstance(r.get("ratio"), float) and r["method"] not in ("sparse", "swapin")]
+passes = [r["ratio"] for r in rows if isinstance(r.get("ratio"), float) and r["method"] not in ("sparse", "swapin", "probe")]
 print(f'{n("regression")}/{n("improvement")} {statistics.median(passes):.3f}' if passes else
       f'{n("regression")}/{n("improvement")} -')
 PY

@@ -119,6 +119,8 @@ int pms_time_pass(struct pms_ctx *ctx, struct pms_variant *v, uint64_t *ns, uint
 		  uint64_t *reads);
 /* --selfcheck (selfcheck.c): the timed hook against a bare loop; an exit code. */
 int pms_selfcheck(struct pms_ctx *ctx, struct pms_variant *v, unsigned nv, unsigned rounds);
+/* pmscan --probe (bench/probe.c): the host's speed, rows of method "probe" on stdout; an exit code. */
+int pms_probe(unsigned rounds, unsigned warmup, uint64_t seed);
 
 /* Helpers shared by the pread methods. */
 const char *pms_probe_pread(struct pms_ctx *ctx);

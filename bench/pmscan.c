@@ -29,7 +29,7 @@
 
 struct opts {
 	uint64_t pid, addr, pages, cpu, seed, rounds, warmup, sparse_reads, extra_pct;
-	bool agree, list, classify, selfcheck;
+	bool agree, list, classify, selfcheck, probe;
 	struct pms_variant v[PMS_MAX_VARIANTS];
 	unsigned nv;
 	uint64_t seen;
@@ -99,13 +99,15 @@ static const struct pmb_opt pmscan_opts[] = {
 	{ "classify", 0, PMB_OPT_FN, 0, "SPEC", "one byte per page on stdout by that method: 0 none, 1 present,\n"
 	  "2 swapped", .fn = opt_method },
 	{ "list", 0, PMB_OPT_FLAG, OFF(list), NULL, "the methods: name, description, ok or skip: reason", .set = 1 },
+	{ "probe", 0, PMB_OPT_FLAG, OFF(probe), NULL, "no pagemap: time the host's own speed (a userspace pointer chase\n"
+	  "over 16 MiB, one sample per round) as rows of method probe", .set = 1 },
 	{ "selfcheck", 0, PMB_OPT_FLAG, OFF(selfcheck), NULL, "time each pread method against a bare loop of the same\n"
 	  "preads, interleaved (--rounds), and the clock's own cost", .set = 1 },
 };
 #undef OFF
 
 static const struct pmb_opt_spec pmscan_spec = {
-	.prog = "pmscan", .args = "--pid P --addr HEX --pages N --method SPEC... [options] | --list",
+	.prog = "pmscan", .args = "--pid P --addr HEX --pages N --method SPEC... [options] | --probe | --list",
 	.about = "Timed reads of /proc/PID/pagemap of a stopped process, pinned to one CPU;\n"
 		 "raw samples as TSV on stdout (docs/methods.md).\n",
 	.opts = pmscan_opts, .nopts = sizeof(pmscan_opts) / sizeof(pmscan_opts[0]),
@@ -118,7 +120,7 @@ static int check_opts(struct opts *o)
 {
 	uint64_t rows;
 
-	if (o->list)
+	if (o->list || o->probe)
 		return 0;
 	if (!GIVEN(o, R_PID) || !GIVEN(o, R_ADDR) || !GIVEN(o, R_PAGES) || !o->nv)
 		return pms_usage("--pid, --addr, --pages and --method (or --classify) are required");
@@ -596,5 +598,7 @@ int main(int argc, char **argv)
 		return err == -EINVAL ? PMB_EXIT_USAGE : PMB_EXIT_ERROR;
 	}
 	pmb_info("pinned to cpu %llu", (unsigned long long)o.cpu);
+	if (o.probe)
+		return pms_probe((unsigned)o.rounds, (unsigned)o.warmup, o.seed);
 	return run(&o);
 }

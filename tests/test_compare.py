@@ -4,7 +4,8 @@ import json
 import pytest
 
 import synth
-from helpers import EXIT_PASS, EXIT_SKIP, EXIT_USAGE, read_tsv, run_pmbench
+from helpers import (EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_REGRESSION, EXIT_SKIP, EXIT_USAGE, read_tsv,
+                     run_pmbench)
 
 
 def small_cases(shift=1.0, report="correct"):
@@ -156,3 +157,60 @@ def test_usage_errors(pmb, tmp_path):
     assert run_pmbench(pmb, "compare", "--help").returncode == EXIT_PASS
     p = run_pmbench(pmb, "compare", tmp_path / "nope", tmp_path / "nope2")
     assert p.returncode == EXIT_USAGE and "nope" in p.stderr
+
+
+# ---- the host's own speed ----
+
+PROBE = ("probe", 1, 1)
+
+
+def probe_cases(shift, probe_shift):
+    """One case with the host probe; its kernel series scaled by shift, its probe by probe_shift."""
+    c = synth.make_case("private-anon", shift=shift, series=synth.DEFAULT_SERIES + [PROBE])
+
+    def sampler(case, rng, n, warmup, sigma):
+        rows, values = synth._samples(case, rng, n, warmup, sigma)
+        k = probe_shift / case["shift"]
+        for r in rows:
+            if r["method"] == "probe":
+                r["ns"] = max(1, round(r["ns"] * k))
+        values[PROBE] = [v * k for v in values[PROBE]]
+        return rows, values
+    return [c], sampler
+
+
+@pytest.mark.parametrize("shift,probe_shift,verdict,steady", [
+    (1.10, 1.0, "regression", True),      # a steady host: a real 10% stands
+    (0.90, 1.0, "improvement", True),
+    (1.10, 1.10, "inconclusive", False),  # the host itself slowed by 10%: not the kernel's
+    (2.0, 2.0, "inconclusive", False),
+    (1.0, 1.10, "no-change", False),      # no claim of change, so nothing to withdraw
+])
+def test_a_change_stands_only_on_a_steady_host(pmb, tmp_path, shift, probe_shift, verdict, steady):
+    ca, sa = probe_cases(1.0, 1.0)
+    cb, sb = probe_cases(shift, probe_shift)
+    a = synth.write_run(tmp_path / "a", ca, seed=1, sampler=sa)
+    b = synth.write_run(tmp_path / "b", cb, seed=2, sampler=sb, release="6.1.0-patched")
+    p, out = compare(pmb, tmp_path, a, b, "--threshold", "5%")
+    assert p.returncode == EXIT_PASS, p.stderr
+    js = {(r["method"], r["batch"]): r for r in json.loads((out / "compare.json").read_text())["rows"]}
+    host = js[("probe", 1)]
+    assert abs(host["ratio"] - probe_shift) < 0.05
+    for key, r in js.items():
+        if key[0] == "probe":
+            assert r["host_steady"] is None
+            continue
+        assert r["verdict"] == verdict, (key, r)
+        assert r["host_steady"] is steady
+        assert (r["host_ratio"], r["host_ci_lo"], r["host_ci_hi"]) == \
+            (host["ratio"], host["ci_lo"], host["ci_hi"])
+        assert abs(r["ratio"] / shift - 1) < 0.05  # the ratio itself is untouched
+    g = run_pmbench(pmb, "gate", a, b, "--out", tmp_path / "gate")
+    lines = g.stdout.splitlines()
+    # The gate never judges the probe as the kernel, and a slower host never fails it.
+    assert not [l for l in lines if ":probe:" in l and "FAIL" in l]
+    if shift > 1.05 and not steady:
+        assert g.returncode == EXIT_INCONCLUSIVE, g.stdout + g.stderr
+        assert any("the host itself changed speed" in l for l in lines), g.stdout
+    elif shift > 1.05:
+        assert g.returncode == EXIT_REGRESSION, g.stdout + g.stderr

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from helpers import EXIT_ERROR, METHODS, PAGE, PMD_PAGES, method_of, run, timed
+from helpers import EXIT_ERROR, EXIT_PASS, METHODS, PAGE, PMD_PAGES, method_of, parse_samples, run, timed
 
 W, R, K = 2, 3, 5
 MIX = ["dense", "sparse", "batched:7", "batched:1", "batched:100"]
@@ -65,6 +65,18 @@ def test_extra_pct_reads_more_and_counts_the_range(root, bins, target):
         else:
             assert r["entries"] == n
             assert r["reads"] == math.ceil(n / r["batch"]) + math.ceil(n // 2 / r["batch"])
+
+
+def test_probe_times_the_host_without_pagemap(bins):
+    """--probe: no target; rows of method probe, one per round, steps of its chase as entries."""
+    r = run(bins / "pmscan", "--probe", "--rounds", 4, "--warmup", 2)
+    assert r.returncode == EXIT_PASS, r.stderr
+    rows = parse_samples(r.stdout)
+    assert [(x["warmup"], x["round"]) for x in rows] == [(1, 0), (1, 1), (0, 0), (0, 1), (0, 2), (0, 3)]
+    for x in rows:
+        # 8 laps of 4 lines in each page of 16 MiB
+        assert (x["method"], x["batch"], x["qd"], x["reads"], x["pmd_pos"]) == ("probe", 1, 1, 0, -1)
+        assert x["entries"] == 8 * 4 * (16 << 20) // PAGE and x["ns"] > 0
 
 
 @pytest.mark.parametrize("name", METHODS)

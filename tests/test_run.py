@@ -191,7 +191,10 @@ def test_run_writes_a_complete_self_describing_directory(pmb, tmp_path, clean_ma
         assert int(s["ns"]) > 0
         if s["method"] != "swapin":
             assert int(s["series"]) < meta["params"]["max_series"]
-        if s["method"] == "sparse":
+        if s["method"] == "probe":
+            # The host's speed beside each state: steps of its pointer chase, not pages.
+            assert s["entries"] == "131072" and s["reads"] == "0" and s["pmd_pos"] == "-1"
+        elif s["method"] == "sparse":
             assert 0 <= int(s["pmd_pos"]) < 512 and s["entries"] == "1"
         elif s["method"] == "swapin":
             # Swap-in: every swapped page faulted back, timed by the workload.  The first round
@@ -206,9 +209,16 @@ def test_run_writes_a_complete_self_describing_directory(pmb, tmp_path, clean_ma
             assert s["pmd_pos"] == "-1"
             assert int(s["entries"]) == 1024  # 4 MiB of 4 KiB pages
     assert len([s for s in samples if s["method"] == "swapin"]) == 2 * 5  # quick: 5 rounds a case
+    # The probe: 10 measured samples beside every state timed (each timed every series).
+    for case in cases:
+        probe = [s for s in measured if s["method"] == "probe" and s["case"] == case]
+        states = {s["series"] for s in samples if s["method"] == "dense" and s["case"] == case}
+        assert len(states) >= 2
+        assert {s["series"] for s in probe} == states
+        assert len(probe) == 10 * len(states)
     summary = read_tsv(d / "summary.tsv", "summary")
-    # dense + sparse + 3 batch sizes + swapin, per case
-    assert len(summary) == 2 * 6
+    # dense + sparse + 3 batch sizes + swapin + probe, per case
+    assert len(summary) == 2 * 7
     for row in summary:
         assert float(row["ci_lo_ns_per_entry"]) <= float(row["median_ns_per_entry"]) \
             <= float(row["ci_hi_ns_per_entry"])

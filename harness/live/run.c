@@ -372,6 +372,37 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 	return keep_samples(&r->rd, c, s, round0, !ok, out, len, sa);	/* takes out */
 }
 
+/*
+ * The host's own speed beside state s: pmscan --probe on the reader's CPU,
+ * its rows kept as method "probe" of that state.  compare divides its ratio
+ * out of every other series' ratio of the case (docs/statistics.md).
+ */
+#define PROBE_WARMUP	2
+#define PROBE_ROUNDS	10
+
+static int probe_host(struct runner *r, struct pmb_case *c, unsigned s)
+{
+	char exe[600], cpu[16], rounds[16], warm[16], sd[24];
+	char *argv[] = { exe, "--probe", "--cpu", cpu, "--rounds", rounds, "--warmup", warm, "--seed", sd, NULL };
+	char *out;
+	size_t len;
+	int status, err;
+
+	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
+	snprintf(cpu, sizeof(cpu), "%u", r->p.cpu);
+	snprintf(rounds, sizeof(rounds), "%u", PROBE_ROUNDS);
+	snprintf(warm, sizeof(warm), "%u", PROBE_WARMUP);
+	snprintf(sd, sizeof(sd), "%" PRIu64, r->p.seed);
+	err = pmb_spawn_capture(argv, &out, &len, &status);
+	if (err)
+		return err;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		free(out);
+		return -EIO;
+	}
+	return keep_samples(&r->rd, c, s, 0, false, out, len, NULL);	/* takes out */
+}
+
 /* The pmscan spec of a sampler series: method, with batch and qd where it takes them. */
 static void series_spec(const struct pmb_sampler_series *s, char spec[32])
 {
@@ -443,6 +474,8 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 			err = time_series(r, c, s, p->rounds, p->warmup, 0, NULL, 0, rebuilt_ok, cur, now, &sa);
 			/* A state's rounds: what a round of every series costs, and what a call costs besides. */
 			round_s = since_s(t) / (double)(p->rounds + p->warmup);
+			if (!err)
+				err = probe_host(r, c, s);
 			round0 = p->rounds;
 			s++;
 		} else {

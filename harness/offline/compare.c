@@ -135,6 +135,8 @@ static int compare_series(struct pmb_cmp *c, const struct pmb_series *bs,
 	r->states_b = pmb_count_groups(bs->state, bs->n);
 	r->states_c = pmb_count_groups(cs->state, cs->n);
 	r->ratio = r->lo = r->hi = r->p = r->floor_pct = NAN;
+	r->host = r->host_lo = r->host_hi = NAN;
+	r->host_steady = -1;
 	r->med_b = pmb_median(bs->v, bs->n);
 	r->med_c = pmb_median(cs->v, cs->n);
 	if (bs->n < PMB_MIN_SAMPLES || cs->n < PMB_MIN_SAMPLES) {
@@ -158,6 +160,44 @@ static int compare_series(struct pmb_cmp *c, const struct pmb_series *bs,
 	r->verdict = pmb_judge_interval(r->lo, r->hi, r->half, r->nhalves, 1 - c->threshold_pct / 100,
 					1 + c->threshold_pct / 100);
 	return 0;
+}
+
+bool pmb_is_probe(const char *method)
+{
+	return !strcmp(method, pmb_methods[PMB_METHOD_probe].name);
+}
+
+/*
+ * The host's own speed: where both runs timed the probe beside a case (a
+ * userspace pointer chase, kernel aside), its ratio says whether the host
+ * ran at the same speed for both.  Unless its whole interval lies within 1
+ * +- threshold, no series of the case can claim a change: a regression or
+ * an improvement becomes inconclusive (host_steady = 0).  Dividing the probe
+ * out instead was tried and measured: the kernel's reads do not follow the
+ * host's swings closely enough (docs/statistics.md).
+ */
+static void check_host(struct pmb_cmp *c)
+{
+	double lo = 1 - c->threshold_pct / 100, hi = 1 + c->threshold_pct / 100;
+
+	for (size_t i = 0; i < c->nrows; i++) {
+		struct pmb_cmp_row *r = &c->rows[i], *h = NULL;
+
+		r->host_steady = -1;
+		if (pmb_is_probe(r->method))
+			continue;
+		for (size_t j = 0; j < c->nrows && !h; j++)
+			if (c->rows[j].bc == r->bc && pmb_is_probe(c->rows[j].method) && isfinite(c->rows[j].lo))
+				h = &c->rows[j];
+		if (!h)
+			continue;
+		r->host = h->ratio;
+		r->host_lo = h->lo;
+		r->host_hi = h->hi;
+		r->host_steady = h->lo >= lo && h->hi <= hi;
+		if (!r->host_steady && (r->verdict == PMB_SV_REGRESSION || r->verdict == PMB_SV_IMPROVEMENT))
+			r->verdict = PMB_SV_INCONCLUSIVE;
+	}
 }
 
 static int compare_timing(struct pmb_cmp *c)
@@ -184,6 +224,7 @@ static int compare_timing(struct pmb_cmp *c)
 		c->nrows++;
 	}
 	c->series_only_cand = c->cand.nseries - matched;
+	check_host(c);
 	return 0;
 }
 
@@ -498,6 +539,21 @@ static json_t *row_json(const struct pmb_cmp *c, const struct pmb_cmp_row *r)
 			 "verdict", pmb_sv_token[r->verdict]);
 }
 
+/* The row's JSON with the host's speed beside its case: the probe's ratio and CI, and whether it held. */
+static json_t *row_json_host(const struct pmb_cmp *c, const struct pmb_cmp_row *r)
+{
+	json_t *o = row_json(c, r);
+
+	if (o) {
+		json_object_set_new(o, "host_ratio", jnum(r->host));
+		json_object_set_new(o, "host_ci_lo", jnum(r->host_lo));
+		json_object_set_new(o, "host_ci_hi", jnum(r->host_hi));
+		json_object_set_new(o, "host_steady", r->host_steady < 0 ? json_null() :
+				    json_boolean(r->host_steady));
+	}
+	return o;
+}
+
 static json_t *cm_json(const struct pmb_rcase *k)
 {
 	json_t *o = json_object();
@@ -530,7 +586,7 @@ int pmb_compare_write_json(const struct pmb_cmp *c, const char *dir)
 	int err = 0;
 
 	for (size_t i = 0; rows && i < c->nrows; i++)
-		if (json_array_append_new(rows, row_json(c, &c->rows[i])))
+		if (json_array_append_new(rows, row_json_host(c, &c->rows[i])))
 			err = -ENOMEM;
 	for (size_t i = 0; corr && i < c->ncorr; i++)
 		if (json_array_append_new(corr, corr_json(&c->corr[i])))
@@ -662,7 +718,11 @@ void pmb_compare_print_method(const struct pmb_cmp *c, FILE *f)
 		   "p-value is shown for reference. Regression: the whole CI lies above 1 + %g%%, and\n"
 		   "so does the ratio in each half of an ABBA order. Improvement: likewise below\n"
 		   "1 - %g%%. No change: the whole CI lies within. Inconclusive: anything else. Fewer\n"
-		   "than %d samples on a side: too few samples.\n", PMB_RESAMPLES,
+		   "than %d samples on a side: too few samples. Where both runs timed the host probe\n"
+		   "beside a case (the probe rows: a userspace pointer chase, kernel aside), a\n"
+		   "regression or improvement stands only if the probe's whole interval lies within\n"
+		   "1 +- the threshold: else the host itself changed speed between the runs and the\n"
+		   "series is inconclusive.\n", PMB_RESAMPLES,
 		(unsigned long long)c->seed, c->threshold_pct, c->threshold_pct, PMB_MIN_SAMPLES);
 }
 

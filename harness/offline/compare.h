@@ -13,6 +13,7 @@
 #include "lib/opt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -45,6 +46,8 @@ struct pmb_cmp_row {
 	size_t nb, nc;				/* samples */
 	size_t states_b, states_c;		/* states they came from */
 	double med_b, med_c, ratio, lo, hi, p;	/* NAN when too few samples */
+	double host, host_lo, host_hi;		/* the case's probe ratio and CI; NAN: no probe */
+	int host_steady;			/* the probe within 1 +- threshold: 1, 0; -1 no probe */
 	double floor_pct;			/* max(hi - 1, 1 - lo) in %, NAN if few */
 	double half[PMB_MAX_SOURCES];		/* ratio of medians in each ABBA half */
 	size_t nhalves;				/* 0: the runs are not merged alike */
@@ -109,5 +112,8 @@ struct pmb_cmp_opts {
 	uint64_t seed;
 };
 extern const struct pmb_opt_spec pmb_compare_spec;
+
+/* Whether a series is the host probe (a co-metric of the host, never judged as the kernel). */
+bool pmb_is_probe(const char *method);
 
 #endif

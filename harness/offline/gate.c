@@ -182,7 +182,7 @@ static void judge_row(struct pmb_gate *g, size_t i)
 	struct pmb_gate_row *gr = &g->rows[i];
 	enum pmb_series_verdict v;
 	struct pmb_target t;
-	char rt[256], noise[96] = "";
+	char rt[256], noise[160] = "";
 	double sigma;
 
 	target_of(r->cc, r->method, &t);
@@ -190,6 +190,14 @@ static void judge_row(struct pmb_gate *g, size_t i)
 	gr->limit = !gr->rule || gr->rule->noise ? 1 + g->thr / 100 : gr->rule->max_ratio;
 	gr->noise_pct = NAN;
 	rule_text(g, gr->rule, rt, sizeof(rt));
+	if (pmb_is_probe(r->method)) {
+		gr->st = PMB_ST_SKIP;
+		msgf(gr->msg, sizeof(gr->msg), "the host's own speed, not the kernel's: ratio %.3f (95%% CI "
+		     "%.3f-%.3f); a regression of the case stands only if it lies within 1 +- %g%%",
+		     r->ratio, r->lo, r->hi, g->thr);
+		g->n_st[gr->st]++;
+		return;
+	}
 	if (r->verdict == PMB_SV_FEW || isnan(r->lo)) {
 		gr->st = PMB_ST_SKIP;
 		msgf(gr->msg, sizeof(gr->msg), "too few samples (%zu BASE, %zu CAND; need %d)",
@@ -210,7 +218,14 @@ static void judge_row(struct pmb_gate *g, size_t i)
 		     gr->lo, gr->hi);
 	}
 	v = pmb_judge_interval(gr->lo, gr->hi, r->half, r->nhalves, NAN, gr->limit);
-	if (v == PMB_SV_REGRESSION && g->busy && !g->deterministic) {
+	if (v == PMB_SV_REGRESSION && r->host_steady == 0) {
+		gr->st = PMB_ST_INCONCLUSIVE;
+		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) above the limit %.3f (%s), "
+		     "but the host itself changed speed between the runs: its probe (a userspace pointer "
+		     "chase, kernel aside) ran at %.3f (95%% CI %.3f-%.3f) of BASE's; run BASE and CAND "
+		     "again side by side (ABBA, pmbench merge), or under icount", r->ratio, r->lo, r->hi,
+		     noise, gr->limit, rt, r->host, r->host_lo, r->host_hi);
+	} else if (v == PMB_SV_REGRESSION && g->busy && !g->deterministic) {
 		gr->st = PMB_ST_INCONCLUSIVE;
 		msgf(gr->msg, sizeof(gr->msg), "ratio %.3f (95%% CI %.3f-%.3f%s) above the limit %.3f (%s), "
 		     "but measured in wall time on a busy host (%s): run it again on a quiet host, "

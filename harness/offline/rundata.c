@@ -249,8 +249,12 @@ static int parse_sample(const struct pmb_run *r, size_t i, struct srow *s)
 		return pmb_fail(-EINVAL, "%s:%zu: case '%.60s' is not in cases.tsv", t->what,
 				pmb_tsv_line(i), id);
 	pages = r->cases[s->cidx].pages;
-	if (get_name(t, i, PMB_S_METHOD, &s->method) ||
-	    get_int(t, i, PMB_S_BATCH, 1, (long long)PMB_MAX_CASE_PAGES, &s->batch) ||
+	if (get_name(t, i, PMB_S_METHOD, &s->method))
+		return -EINVAL;
+	/* The host probe's entries are its own chase's steps, not the case's pages. */
+	if (!strcmp(s->method, pmb_methods[PMB_METHOD_probe].name))
+		pages = 1 << 24;
+	if (get_int(t, i, PMB_S_BATCH, 1, (long long)PMB_MAX_CASE_PAGES, &s->batch) ||
 	    get_int(t, i, PMB_S_QD, 1, 1 << 20, &s->qd) ||
 	    get_int(t, i, PMB_S_SERIES, 0, INT_MAX, &s->series) ||
 	    get_int(t, i, PMB_S_ROUND, 0, INT_MAX, &s->round) ||
