@@ -623,7 +623,7 @@ static int parse_row(const struct mrun *m, size_t row, struct srow *s)
 	       row_int(t, row, PMB_S_SERIES, 0, INT32_MAX, &s->series) ||
 	       row_int(t, row, PMB_S_WARMUP, 0, 1, &s->warm) ||
 	       row_int(t, row, PMB_S_DISCARDED, 0, 1, &s->disc) ||
-	       row_int(t, row, PMB_S_ENTRIES, 0, pages, &s->entries) ||
+	       row_int(t, row, PMB_S_ENTRIES, 0, pmb_sample_max_entries(s->method, pages), &s->entries) ||
 	       row_int(t, row, PMB_S_READS, 0, 4 * pages + 64, &s->reads) ||
 	       row_int(t, row, PMB_S_NS, 0, INT64_MAX / 4, &s->ns) ||
 	       row_int(t, row, PMB_S_PMD_POS, -1, PMB_PMD_PAGES - 1, &s->pos) ? -EINVAL : 0;

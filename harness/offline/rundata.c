@@ -238,6 +238,12 @@ struct srow {
 	long cidx;
 };
 
+long long pmb_sample_max_entries(const char *method, long long pages)
+{
+	/* The host probe's entries are its own chase's steps, not the case's pages. */
+	return !strcmp(method, pmb_methods[PMB_METHOD_probe].name) ? 1 << 24 : pages;
+}
+
 static int parse_sample(const struct pmb_run *r, size_t i, struct srow *s)
 {
 	const struct pmb_tsv *t = &r->samples_tsv;
@@ -251,9 +257,7 @@ static int parse_sample(const struct pmb_run *r, size_t i, struct srow *s)
 	pages = r->cases[s->cidx].pages;
 	if (get_name(t, i, PMB_S_METHOD, &s->method))
 		return -EINVAL;
-	/* The host probe's entries are its own chase's steps, not the case's pages. */
-	if (!strcmp(s->method, pmb_methods[PMB_METHOD_probe].name))
-		pages = 1 << 24;
+	pages = pmb_sample_max_entries(s->method, pages);
 	if (get_int(t, i, PMB_S_BATCH, 1, (long long)PMB_MAX_CASE_PAGES, &s->batch) ||
 	    get_int(t, i, PMB_S_QD, 1, 1 << 20, &s->qd) ||
 	    get_int(t, i, PMB_S_SERIES, 0, INT_MAX, &s->series) ||
