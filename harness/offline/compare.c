@@ -162,11 +162,6 @@ static int compare_series(struct pmb_cmp *c, const struct pmb_series *bs,
 	return 0;
 }
 
-bool pmb_is_probe(const char *method)
-{
-	return !strcmp(method, pmb_methods[PMB_METHOD_probe].name);
-}
-
 /*
  * The host's own speed: where both runs timed the probe beside a case (a
  * userspace pointer chase, kernel aside), its ratio says whether the host

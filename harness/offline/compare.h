@@ -113,7 +113,4 @@ struct pmb_cmp_opts {
 };
 extern const struct pmb_opt_spec pmb_compare_spec;
 
-/* Whether a series is the host probe (a co-metric of the host, never judged as the kernel). */
-bool pmb_is_probe(const char *method);
-
 #endif

@@ -238,10 +238,15 @@ struct srow {
 	long cidx;
 };
 
+bool pmb_is_probe(const char *method)
+{
+	return !strcmp(method, pmb_methods[PMB_METHOD_probe].name);
+}
+
 long long pmb_sample_max_entries(const char *method, long long pages)
 {
 	/* The host probe's entries are its own chase's steps, not the case's pages. */
-	return !strcmp(method, pmb_methods[PMB_METHOD_probe].name) ? 1 << 24 : pages;
+	return pmb_is_probe(method) ? 1 << 24 : pages;
 }
 
 static int parse_sample(const struct pmb_run *r, size_t i, struct srow *s)

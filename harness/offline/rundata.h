@@ -90,6 +90,8 @@ long long pmb_case_misreported(const struct pmb_rcase *c);
 /* A string of meta.json (an object path of up to two keys); "" when absent or not a string. */
 const char *pmb_meta_str(json_t *meta, const char *key, const char *sub);
 
+/* Whether a series is the host probe (the host's speed, never judged as the kernel's). */
+bool pmb_is_probe(const char *method);
 /* The most entries a samples.tsv row of this method may have, in a case of pages pages. */
 long long pmb_sample_max_entries(const char *method, long long pages);
 
