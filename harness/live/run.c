@@ -504,8 +504,8 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 		topup_cost = fixed_s + round_s * view.missed_share * (double)(p->rounds + (p->warmup ? 1 : 0));
 		if (view.worst <= p->precision && s >= p->series) {
 			snprintf(c->sampling, sizeof(c->sampling), "met: every series within %.2f%% (widest "
-				 "%.2f%%) after %u state%s, %u added rounds, %.1f s", p->precision, view.worst, s, s == 1 ? "" : "s",
-				 topups * p->rounds, spent);
+				 "%.2f%%) after %u state%s, %u added rounds, %.1f s", p->precision, view.worst, s,
+				 s == 1 ? "" : "s", topups * p->rounds, spent);
 			break;
 		}
 		/*
@@ -518,7 +518,7 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 		 */
 		want_state = s < p->series || !view.within;
 		may_state = s < p->max_series;
-		may_topup = s >= p->series && round0 < 8 * p->rounds;
+		may_topup = s >= p->series && round0 < 8 * p->rounds && view.missed && sa.ns;
 		fits_state = !p->time_budget || spent + state_cost <= p->time_budget;
 		fits_topup = !p->time_budget || spent + topup_cost <= p->time_budget;
 		if (want_state && may_state && fits_state) {
