@@ -85,7 +85,7 @@ static double halfwidth_pct(const struct pmb_sampler_series *s)
  * states is B = var(state medians) - W, at least 0.  More rounds shrink W
  * only; more states shrink both.  With one state B is unknown (-1).
  */
-static void within_between(const struct pmb_sampler_series *s, double *w_out, double *b_out, size_t *k_out)
+static void within_between(const struct pmb_sampler_series *s, double *w_out, double *b_out)
 {
 	double *meds = malloc((s->n + 1) * sizeof(double)), *tmp = malloc((s->n + 1) * sizeof(double));
 	long long *seen = malloc((s->n + 1) * sizeof(long long));
@@ -94,7 +94,6 @@ static void within_between(const struct pmb_sampler_series *s, double *w_out, do
 
 	*w_out = 0;
 	*b_out = -1;
-	*k_out = 0;
 	if (!meds || !tmp || !seen)
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {
@@ -115,7 +114,6 @@ static void within_between(const struct pmb_sampler_series *s, double *w_out, do
 		within += 1.5708 * sigma * sigma / (double)m;
 		k++;
 	}
-	*k_out = k;
 	if (!k)
 		goto out;
 	*w_out = within / (double)k;
@@ -156,7 +154,7 @@ void pmb_sampler_assess(struct pmb_sampler *sa, double target_pct, struct pmb_sa
 		double w, b, med = pmb_median(s->v, s->n);
 
 		out->worst = s->hw;
-		within_between(s, &w, &b, &out->states);
+		within_between(s, &w, &b);
 		out->within = b >= 0 && w > b;
 		if (b >= 0 && med > 0 && target_pct > 0) {
 			out->between_pct = 100.0 * sqrt(b) / med;

@@ -36,7 +36,6 @@ struct pmb_sampler_view {
 	double worst;		/* the widest 95% CI half-width, % of its median */
 	size_t wi;		/* which series */
 	size_t missed;		/* series above the target */
-	size_t states;		/* states the widest series' samples came from */
 	bool within;		/* the noise within states dominates the widest series */
 	double between_pct;	/* its spread between states, beyond what within explains, % of median */
 	double states_needed;	/* states that spread alone asks for to reach the target; 0 unknown */
