@@ -646,7 +646,8 @@ class Work:
 
 class PageoutMissed(Exception):
     """MADV_PAGEOUT left chosen pages in memory after pmwork's passes: on a busy machine a
-    page can sit in another CPU's LRU batch, which one pass skips."""
+    page can sit in another CPU's LRU batch, which one pass skips, or stay unmapped in the
+    page cache when its reclaim did not finish."""
 
 
 def retry_missed(attempt, timeout=TIMEOUT):
@@ -678,13 +679,14 @@ def start_exact(make):
 
 def check_pageout(st, want):
     """STATE's counts after a PAGEOUT step are `want` (none, present, swapped), or short of
-    it only by chosen pages still present (PageoutMissed)."""
+    it only by chosen pages still in memory (PageoutMissed): still mapped (present), or
+    unmapped by reclaim but not yet freed (unmapped; the oracle marks no other page so)."""
     got = counts(st)
-    short = got[1] - want[1]
-    if got != want and short > 0 and (want[0] - got[0]) + (want[2] - got[2]) == short \
-            and got[0] <= want[0] and got[2] <= want[2]:
+    left = got[1] - want[1] + st["unmapped"]
+    if left > 0 and got[1] >= want[1] and got[0] <= want[0] and got[2] <= want[2] \
+            and (want[0] - got[0]) + (want[2] - got[2]) == left:
         raise PageoutMissed(f"STATE {st}, wanted {want}")
-    assert got == want, (st, want)
+    assert got == want and st["unmapped"] == 0, (st, want)
 
 
 def work(binary, kind, pages, **opts):
