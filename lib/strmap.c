@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "strmap.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -8,11 +9,7 @@
 
 static uint64_t hash(const char *s)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
-	return h;
+	return pmb_fnv1a(PMB_FNV1A_INIT, s, strlen(s));
 }
 
 /* The slot of key, or the empty slot where it would go. */

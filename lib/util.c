@@ -238,6 +238,15 @@ ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off)
 	return off < 0 ? -EINVAL : io_full(fd, buf, len, off);
 }
 
+uint64_t pmb_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * UINT64_C(0x100000001b3);
+	return h;
+}
+
 int pmb_write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;

@@ -63,6 +63,10 @@ void pmb_progress(unsigned done, unsigned total, uint64_t start_ns, const char *
 /* The progress line of a run that a signal stopped after done of total. */
 void pmb_progress_stopped(unsigned done, unsigned total, int sig);
 
+/* FNV-1a 64 of n bytes, continuing from h (PMB_FNV1A_INIT to start). */
+#define PMB_FNV1A_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t pmb_fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Full-length I/O: return bytes done or -errno; short only at EOF. */
 ssize_t pmb_read_full(int fd, void *buf, size_t len);
 ssize_t pmb_pread_full(int fd, void *buf, size_t len, off_t off);

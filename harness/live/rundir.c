@@ -132,14 +132,14 @@ static json_t *file_str(const char *path)
 static json_t *file_fnv(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	char hex[24];
-	int ch;
+	uint64_t h = PMB_FNV1A_INIT;
+	char hex[24], buf[4096];
+	size_t n;
 
 	if (!f)
 		return json_null();
-	while ((ch = fgetc(f)) != EOF)
-		h = (h ^ (uint8_t)ch) * UINT64_C(0x100000001b3);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		h = pmb_fnv1a(h, buf, n);
 	fclose(f);
 	snprintf(hex, sizeof(hex), "%016" PRIx64, h);
 	return json_string(hex);

@@ -400,11 +400,10 @@ int pmb_series_ci(const double *v, const long long *g, size_t n, const char *met
 		  long long qd, double *median, double *lo, double *hi)
 {
 	char name[96];
-	uint64_t seed = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t seed;
 
 	snprintf(name, sizeof(name), "%s:%lld:%lld", method, batch, qd);
-	for (const char *c = name; *c; c++)
-		seed = (seed ^ (unsigned char)*c) * 0x100000001b3ULL;
+	seed = pmb_fnv1a(PMB_FNV1A_INIT, name, strlen(name));
 	return pmb_hier_median_ci(v, g, n, PMB_CI_RESAMPLES, seed, median, lo, hi);
 }
 
