@@ -490,24 +490,27 @@ static int do_agree(struct pms_ctx *ctx, struct opts *o)
 	return ret;
 }
 
-/* One byte per page, enum pm_state of what the method reports, and nothing else. */
+/*
+ * One byte per page, enum pm_state of what the method reports, and nothing
+ * else.  The bytes overwrite the entries in place: byte i lies in entry i / 8,
+ * already read when entry i is.
+ */
 static int do_classify(struct pms_ctx *ctx, struct opts *o)
 {
 	struct pms_variant *v = &o->v[0];
-	uint8_t *st;
+	uint8_t *st = (uint8_t *)ctx->buf;
 	uint64_t i;
 	int err;
 
 	err = pms_collect(ctx, v, ctx->buf);
 	if (err)
 		return pmb_err(err, "%s: reading all entries", v->spec), PMB_EXIT_ERROR;
-	st = malloc(ctx->pages);
-	if (!st)
-		return pmb_err(-ENOMEM, "classify"), PMB_EXIT_ERROR;
-	for (i = 0; i < ctx->pages; i++)
-		st[i] = (uint8_t)pm_state_of(ctx->buf[i]);
+	for (i = 0; i < ctx->pages; i++) {
+		uint64_t e = ctx->buf[i];
+
+		st[i] = (uint8_t)pm_state_of(e);
+	}
 	err = pmb_write_full(STDOUT_FILENO, st, ctx->pages);
-	free(st);
 	if (err)
 		return pmb_err(err, "writing the states"), PMB_EXIT_ERROR;
 	return PMB_EXIT_PASS;

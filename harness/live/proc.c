@@ -293,25 +293,19 @@ void pmb_workload_stop(struct pmb_workload *w)
 	w->to_fd = -1;
 }
 
-int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status)
+int pmb_spawn_read(char *const argv[], pmb_spawn_sink sink, void *arg, int *status)
 {
-	size_t cap = 1 << 16, len = 0;
 	pid_t parent = getpid(), pid;
-	char *buf = malloc(cap);
+	char chunk[1 << 16];
 	int fds[2], err = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		free(buf);
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
-	}
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
 		close(fds[0]);
 		close(fds[1]);
-		free(buf);
 		return err;
 	}
 	if (pid == 0) {
@@ -324,19 +318,8 @@ int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *statu
 	}
 	close(fds[1]);
 	for (;;) {
-		ssize_t r;
+		ssize_t r = read(fds[0], chunk, sizeof(chunk));
 
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fds[0], buf + len, cap - len - 1);
 		if (r < 0 && errno == EINTR) {
 			if (pmb_stop_signal) {
 				err = -EINTR;
@@ -350,18 +333,56 @@ int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *statu
 		}
 		if (r == 0)
 			break;
-		len += (size_t)r;
+		err = sink(arg, chunk, (size_t)r);
+		if (err)
+			break;
 	}
 	close(fds[0]);
 	if (err)
 		kill(pid, SIGKILL);
 	reap(pid, status, &pmb_reader_maxrss_kb);
+	return err;
+}
+
+struct capture {
+	char *buf;
+	size_t len, cap;
+};
+
+static int capture_sink(void *arg, const char *chunk, size_t n)
+{
+	struct capture *c = arg;
+
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap : 1 << 16;
+		char *nb;
+
+		while (c->len + n + 1 > cap)
+			cap *= 2;
+		nb = realloc(c->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		c->buf = nb;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, chunk, n);
+	c->len += n;
+	return 0;
+}
+
+int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status)
+{
+	struct capture c = { 0 };
+	int err = pmb_spawn_read(argv, capture_sink, &c, status);
+
+	if (!err && !c.buf)
+		err = capture_sink(&c, "", 0);
 	if (err) {
-		free(buf);
+		free(c.buf);
 		return err;
 	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
+	c.buf[c.len] = '\0';
+	*out = c.buf;
+	*outlen = c.len;
 	return 0;
 }

@@ -39,7 +39,14 @@ int pmb_workload_settle(struct pmb_workload *w, uint8_t *vec, uint64_t counts[PM
 int pmb_workload_command(struct pmb_workload *w, const char *cmd, uint8_t *vec, uint64_t counts[PMS_TRUTHS],
 			 char *pre, size_t prelen);
 void pmb_workload_stop(struct pmb_workload *w);
-/* Run argv[0] (a path), capture its stdout; *status as waitpid gives it. */
+/*
+ * Run argv[0] (a path) and hand its stdout to sink as it comes, in chunks of
+ * any size; a sink's error (-errno) stops the child.  *status as waitpid
+ * gives it.
+ */
+typedef int (*pmb_spawn_sink)(void *arg, const char *chunk, size_t n);
+int pmb_spawn_read(char *const argv[], pmb_spawn_sink sink, void *arg, int *status);
+/* The same, its stdout captured whole and NUL-terminated in *out (malloc'd). */
 int pmb_spawn_capture(char *const argv[], char **out, size_t *outlen, int *status);
 /* The directory of this binary, where pmwork and pmscan are. */
 const char *pmb_bindir(void);

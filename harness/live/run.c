@@ -235,6 +235,15 @@ static bool same_state(const uint8_t *a, const uint8_t *b, uint64_t n)
 	return !memcmp(a, b, n);
 }
 
+/*
+ * A state vector's fingerprint: what a series' rounds are checked against,
+ * so that no second copy of the vector is held (4 MiB at 16 GiB).
+ */
+static uint64_t state_sum(const uint8_t *st, uint64_t n)
+{
+	return pmb_fnv1a(PMB_FNV1A_INIT, st, n);
+}
+
 /* Create the case's cgroup (cgroup mode) and start its workload; 1 when the case ends here. */
 static int build_case(struct runner *r, struct pmb_case *c)
 {
@@ -310,7 +319,7 @@ static bool same_build(const struct pmb_case *c, const uint8_t *ref, const uint8
 	return true;
 }
 
-/* A fresh build of the case's state for the next series, settled: 0, 1 when it cannot be had. */
+/* A fresh build of the case's state for the next series, settled into cur: 0, 1 when it cannot be had. */
 static int rebuild(struct runner *r, const struct pmb_case *c, uint8_t *cur)
 {
 	struct pmb_case tmp = *c;	/* a failed build must not change the case's verdict */
@@ -326,12 +335,13 @@ static int rebuild(struct runner *r, const struct pmb_case *c, uint8_t *cur)
 
 /*
  * Rounds of pmscan over the stopped workload's state s, then the state
- * re-checked: every method of the run (a fresh state), or only the specs in
- * only[] (more rounds for the series still above the target).  round0 is the
- * number the first round gets in samples.tsv, after the state's earlier ones.
+ * re-read into now and checked against its fingerprint cur_sum: every method
+ * of the run (a fresh state), or only the specs in only[] (more rounds for the
+ * series still above the target).  round0 is the number the first round gets
+ * in samples.tsv, after the state's earlier ones.
  */
 static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigned rounds, unsigned warmup,
-		       unsigned round0, char (*only)[32], size_t nonly, bool rebuilt_ok, const uint8_t *cur,
+		       unsigned round0, char (*only)[32], size_t nonly, bool rebuilt_ok, uint64_t cur_sum,
 		       uint8_t *now, struct pmb_sampler *sa)
 {
 	struct pmb_params p = r->p;
@@ -353,7 +363,7 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 		return -EIO;
 	}
 	err = pmb_workload_state(&r->w, now, counts);
-	ok = !err && rebuilt_ok && same_state(cur, now, c->pages);
+	ok = !err && rebuilt_ok && state_sum(now, c->pages) == cur_sum;
 	if (!nonly) {
 		c->series_total++;
 		if (!ok)
@@ -440,13 +450,11 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 	uint64_t t0 = pmb_now_ns();
 	double build_s = r->build_s, round_s = 0, fixed_s = 0;
 	unsigned s = 0, round0 = 0, topups = 0;
-	uint8_t *cur = malloc(c->pages);
+	uint64_t cur_sum = state_sum(ref, c->pages);
 	bool new_state = true, rebuilt_ok = true;
-	int err = cur && only ? 0 : -ENOMEM;
+	int err = only ? 0 : -ENOMEM;
 
 	snprintf(c->sampling, sizeof(c->sampling), "fixed");
-	if (!err)
-		memcpy(cur, ref, c->pages);
 	while (!err && !pmb_stop_signal) {
 		size_t nonly = 0;
 		double spent, cost, state_cost, topup_cost;
@@ -458,7 +466,7 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 		if (new_state) {
 			if (s > 0) {
 				t = pmb_now_ns();
-				err = rebuild(r, c, cur);
+				err = rebuild(r, c, now);
 				if (err > 0) {
 					snprintf(c->sampling, sizeof(c->sampling), "stopped after %u states: the "
 						 "state could not be built again", s);
@@ -468,10 +476,11 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 				if (err)
 					break;
 				build_s = since_s(t);
-				rebuilt_ok = same_build(c, ref, cur);
+				rebuilt_ok = same_build(c, ref, now);
+				cur_sum = state_sum(now, c->pages);
 			}
 			t = pmb_now_ns();
-			err = time_series(r, c, s, p->rounds, p->warmup, 0, NULL, 0, rebuilt_ok, cur, now, &sa);
+			err = time_series(r, c, s, p->rounds, p->warmup, 0, NULL, 0, rebuilt_ok, cur_sum, now, &sa);
 			/* A state's rounds: what a round of every series costs, and what a call costs besides. */
 			round_s = since_s(t) / (double)(p->rounds + p->warmup);
 			if (!err)
@@ -484,7 +493,7 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 					series_spec(&sa.s[i], only[nonly++]);
 			t = pmb_now_ns();
 			err = time_series(r, c, s - 1, p->rounds, p->warmup ? 1 : 0, round0, only, nonly,
-					  rebuilt_ok, cur, now, &sa);
+					  rebuilt_ok, cur_sum, now, &sa);
 			fixed_s = since_s(t) - round_s * view.missed_share * (double)(p->rounds + (p->warmup ? 1 : 0));
 			if (fixed_s < 0)
 				fixed_s = 0;
@@ -551,7 +560,6 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 				 sa.ns ? sa.s[view.wi].key : "(every series so far discarded)", view.worst);
 		break;
 	}
-	free(cur);
 	free(only);
 	pmb_sampler_free(&sa);
 	if (err)
@@ -564,14 +572,20 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
  * without touching it (a second mapper, or a fork child, which inherits no
  * PTEs of shared mappings) has no page mapped: present pages read as none
  * there, while swapped pages are still swapped.  Private memory is copied
- * into a fork child as it is.
+ * into a fork child as it is.  Where the view sees what the workload does,
+ * the expected vector is the workload's own (no copy: 4 MiB at 16 GiB).
  */
+static bool view_differs(const struct pmb_case *c)
+{
+	return strcmp(c->view, "self") && pmb_kind_find(c->kind)->backing != PMB_BACKING_ANON;
+}
+
 static void expected_view(const struct pmb_case *c, const uint8_t *ref, uint8_t *expect)
 {
-	bool unmapped = strcmp(c->view, "self") && pmb_kind_find(c->kind)->backing != PMB_BACKING_ANON;
-
+	if (expect == ref)
+		return;
 	for (uint64_t i = 0; i < c->pages; i++)
-		expect[i] = unmapped && (ref[i] == PMS_PRESENT || ref[i] == PMS_UNMAPPED) ? PMS_NONE : ref[i];
+		expect[i] = ref[i] == PMS_PRESENT || ref[i] == PMS_UNMAPPED ? PMS_NONE : ref[i];
 }
 
 /*
@@ -610,10 +624,35 @@ static int check_agreement(struct runner *r, struct pmb_case *c)
 	return 0;
 }
 
+/* pmscan --classify's bytes as they come, tallied against what the view should show. */
+struct tally {
+	const uint8_t *expect;
+	uint64_t pages, at, wrong;
+	enum pmb_backing backing;
+	uint64_t (*cm)[PMS_NR];
+};
+
+static int tally_sink(void *arg, const char *chunk, size_t n)
+{
+	struct tally *t = arg;
+
+	for (size_t k = 0; k < n; k++, t->at++) {
+		unsigned got, want;
+
+		if (t->at >= t->pages)
+			return -EPROTO;		/* more states than pages */
+		got = (uint8_t)chunk[k] < PMS_NR ? (uint8_t)chunk[k] : PMS_NONE;
+		want = t->expect[t->at] < PMS_TRUTHS ? t->expect[t->at] : PMS_NONE;
+		t->cm[want][got]++;
+		t->wrong += !pmb_report_ok((int)want, (int)got, t->backing);
+	}
+	return 0;
+}
+
 /*
  * One method's view of every page: pmscan --classify, one byte per page
- * (enum pm_state).  *wrong: how many differ from what the view should show;
- * -1 when the method cannot run here.
+ * (enum pm_state), tallied as it is read (no copy of the vector).  *wrong: how
+ * many differ from what the view should show; -1 when the method cannot run here.
  */
 static int classify(struct runner *r, const struct pmb_case *c, const char *spec, const uint8_t *expect,
 		    int64_t *wrong, uint64_t cm[PMS_TRUTHS][PMS_NR])
@@ -621,32 +660,23 @@ static int classify(struct runner *r, const struct pmb_case *c, const char *spec
 	char exe[600], pid[16], addr[32], pages[24];
 	char *argv[] = { exe, "--pid", pid, "--addr", addr, "--pages", pages, "--classify", (char *)spec,
 			 NULL };
-	char *out;
-	size_t len;
+	struct tally t = { .expect = expect, .pages = c->pages, .cm = cm,
+			   .backing = pmb_kind_find(c->kind)->backing };
 	int status, err;
 
 	snprintf(exe, sizeof(exe), "%s/pmscan", pmb_bindir());
 	snprintf(pid, sizeof(pid), "%d", (int)r->w.view_pid);
 	snprintf(addr, sizeof(addr), "0x%" PRIx64, r->w.view_addr);
 	snprintf(pages, sizeof(pages), "%" PRIu64, c->pages);
-	err = pmb_spawn_capture(argv, &out, &len, &status);
-	if (err)
-		return err;
-	*wrong = -1;
 	memset(cm, 0, sizeof(uint64_t) * PMS_TRUTHS * PMS_NR);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && len == c->pages) {
-		enum pmb_backing b = pmb_kind_find(c->kind)->backing;
-
-		*wrong = 0;
-		for (uint64_t i = 0; i < c->pages; i++) {
-			unsigned got = (uint8_t)out[i] < PMS_NR ? (uint8_t)out[i] : PMS_NONE;
-			unsigned want = expect[i] < PMS_TRUTHS ? expect[i] : PMS_NONE;
-
-			cm[want][got]++;
-			*wrong += !pmb_report_ok((int)want, (int)got, b);
-		}
-	}
-	free(out);
+	err = pmb_spawn_read(argv, tally_sink, &t, &status);
+	if (err && err != -EPROTO)
+		return err;
+	*wrong = -1;		/* a reader that says more than it was asked is not believed either */
+	if (!err && WIFEXITED(status) && WEXITSTATUS(status) == 0 && t.at == c->pages)
+		*wrong = (int64_t)t.wrong;
+	else
+		memset(cm, 0, sizeof(uint64_t) * PMS_TRUTHS * PMS_NR);
 	return 0;
 }
 
@@ -901,7 +931,7 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	c->thp_pages = (long)r->w.r.thp_pages;
 	ref = malloc(c->pages);
 	now = malloc(c->pages);
-	expect = malloc(c->pages);
+	expect = ref && view_differs(c) ? malloc(c->pages) : ref;
 	if (!ref || !now || !expect) {
 		err = -ENOMEM;
 		goto out;
@@ -956,9 +986,10 @@ static int run_case(struct runner *r, struct pmb_case *c)
 	if (!err && r->p.timing && c->truth[PMS_SWAPPED] && strcmp(c->view, "self") == 0)
 		err = time_swapin(r, c, now);
 out:
+	if (expect != ref)
+		free(expect);
 	free(ref);
 	free(now);
-	free(expect);
 	return err;
 }
 
