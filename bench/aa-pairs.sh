@@ -6,10 +6,13 @@
 # never say "regression" (or "improvement") for an A/A pair; it must still
 # flag a known extra cost: a run whose passes read 5% (10%) of their range
 # again (--extra-work), and, for comparison, a copy of a run with every
-# sample made 5% (10%) longer.  A benchmark, not a test: it takes a while
-# and reads the host's clock.  Run it as root:
+# sample made 5% (10%) longer.  With --abba N, also N quartets of runs in
+# the order A B B A, each kernel's two runs merged (pmbench merge) and gated:
+# A/A (all four the same) and A/B (B with 5% extra work, threshold 2%).  A
+# benchmark, not a test: it takes a while and reads the host's clock.  Run it
+# as root:
 #
-#   bench/aa-pairs.sh [--pairs N] [--out DIR] [run options]
+#   bench/aa-pairs.sh [--pairs N] [--abba N] [--out DIR] [run options]
 #
 # Prints one line per pair (the gate's exit code, its performance regressions
 # and inconclusive series, the interval's own regression and improvement
@@ -23,18 +26,21 @@ PMB_TOP=$TOP
 # shellcheck source=../lib/common.sh
 . "$TOP/lib/common.sh"
 PMBENCH=$TOP/build/bin/pmbench
-USAGE_LINE="usage: bench/aa-pairs.sh [--pairs N] [--out DIR] [run options]"
+USAGE_LINE="usage: bench/aa-pairs.sh [--pairs N] [--abba N] [--out DIR] [run options]"
 
-PAIRS=10 OUT="" RUN_ARGS=()
+PAIRS=10 ABBA=0 OUT="" RUN_ARGS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help) echo "$USAGE_LINE"; exit 0 ;;
 	--pairs) need_arg "$1" $#; PAIRS=$2; shift 2 ;;
+	--abba) need_arg "$1" $#; ABBA=$2; shift 2 ;;
 	--out) need_arg "$1" $#; OUT=$2; shift 2 ;;
 	*) RUN_ARGS+=("$1"); shift ;;
 	esac
 done
-is_uint "$PAIRS" && [ "$PAIRS" -ge 1 ] || usage_err "--pairs: '$PAIRS' is not a count"
+is_uint "$PAIRS" || usage_err "--pairs: '$PAIRS' is not a count"
+is_uint "$ABBA" || usage_err "--abba: '$ABBA' is not a count"
+[ "$PAIRS" -ge 1 ] || [ "$ABBA" -ge 1 ] || usage_err "nothing to run: --pairs 0 and no --abba"
 [ "$(id -u)" = 0 ] || skip "needs root, as every run does"
 [ -x "$PMBENCH" ] || die "build first: make"
 [ ${#RUN_ARGS[@]} -gt 0 ] || RUN_ARGS=(--kinds memfd,private-anon --swapout pageout --size 64M)
@@ -94,38 +100,63 @@ perf() {	# gate output -> "regressions inconclusive"
 		"$(grep -c '^  INCONCLUSIVE ' "$1" || true)"
 }
 
-printf '%-5s %-5s %-5s %-7s %-8s %-40s %s\n' pair exit regr inconcl "cmp r/i" "widest ratio [95% CI]" series
-bad=0
-for i in $(seq 1 "$PAIRS"); do
-	a=$(run)
-	b=$(run)
-	rc=0
-	"$PMBENCH" gate "$a" "$b" --out "$OUT/gate-$i" > "$OUT/gate-$i.txt" 2>&1 || rc=$?
-	read -r nreg ninc <<< "$(perf "$OUT/gate-$i.txt")"
-	read -r cmp _ <<< "$(verdicts "$OUT/gate-$i")"
-	[ "$nreg" = 0 ] || bad=1
-	printf '%-5s %-5s %-5s %-7s %-8s %s\n' "$i" "$rc" "$nreg" "$ninc" "$cmp" "$(widest "$OUT/gate-$i")"
-done
-
-# Sensitivity: real extra work in a run of its own, then the last pair's CAND made
-# slower by a known factor; each judged against the last pair's BASE the same way.
-echo
-printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "known extra cost" exit regr inconcl "cmp r/i" "passes" verdict
+# One line: candidate-dir gated against $a at a threshold (sets nreg).
 sens() {	# name candidate-dir threshold
-	local rc=0 nreg ninc cmp med
+	local rc=0 ninc cmp med
 	"$PMBENCH" gate "$a" "$2" --threshold "$3" --out "$OUT/gate-$1" > "$OUT/gate-$1.txt" 2>&1 || rc=$?
 	read -r nreg ninc <<< "$(perf "$OUT/gate-$1.txt")"
 	read -r cmp med <<< "$(verdicts "$OUT/gate-$1")"
 	printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "$1 (threshold $3%)" "$rc" "$nreg" "$ninc" "$cmp" "$med" \
 		"$(grep -m1 '^VERDICT' "$OUT/gate-$1.txt" | cut -c10-90)"
 }
-for spec in "5 2" "10 5"; do
-	set -- $spec
-	sens "extra-work-$1" "$(run --extra-work "$1")" "$2"
-done
-for spec in "1.05 2" "1.10 5"; do
-	set -- $spec
-	sens "x$1" "$(slower "$b" "$1")" "$2"
-done
+
+bad=0
+if [ "$PAIRS" -ge 1 ]; then
+	printf '%-5s %-5s %-5s %-7s %-8s %-40s %s\n' pair exit regr inconcl "cmp r/i" "widest ratio [95% CI]" series
+	for i in $(seq 1 "$PAIRS"); do
+		a=$(run)
+		b=$(run)
+		rc=0
+		"$PMBENCH" gate "$a" "$b" --out "$OUT/gate-$i" > "$OUT/gate-$i.txt" 2>&1 || rc=$?
+		read -r nreg ninc <<< "$(perf "$OUT/gate-$i.txt")"
+		read -r cmp _ <<< "$(verdicts "$OUT/gate-$i")"
+		[ "$nreg" = 0 ] || bad=1
+		printf '%-5s %-5s %-5s %-7s %-8s %s\n' "$i" "$rc" "$nreg" "$ninc" "$cmp" "$(widest "$OUT/gate-$i")"
+	done
+
+	# Sensitivity: real extra work in a run of its own, then the last pair's CAND made
+	# slower by a known factor; each judged against the last pair's BASE the same way.
+	echo
+	printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "known extra cost" exit regr inconcl "cmp r/i" "passes" verdict
+	for spec in "5 2" "10 5"; do
+		set -- $spec
+		sens "extra-work-$1" "$(run --extra-work "$1")" "$2"
+	done
+	for spec in "1.05 2" "1.10 5"; do
+		set -- $spec
+		sens "x$1" "$(slower "$b" "$1")" "$2"
+	done
+fi
+
+# ABBA: runs A B B A, each kernel's two merged; the gate then also asks that an
+# effect show in both halves (B1 against A1, B2 against A2: each pair adjacent).
+abba() {	# name extra-work-pct threshold
+	local x=() r1 r2 r3 r4
+	[ "$2" = 0 ] || x=(--extra-work "$2")
+	r1=$(run); r2=$(run "${x[@]}"); r3=$(run "${x[@]}"); r4=$(run)
+	"$PMBENCH" merge --out "$OUT/$1-A" "$r1" "$r4" > /dev/null || die "merge failed"
+	"$PMBENCH" merge --out "$OUT/$1-B" "$r2" "$r3" > /dev/null || die "merge failed"
+	a=$OUT/$1-A
+	sens "$1" "$OUT/$1-B" "$3"
+	[ "$2" != 0 ] || [ "$nreg" = 0 ] || bad=1
+}
+if [ "$ABBA" -ge 1 ]; then
+	echo
+	printf '%-34s %-5s %-5s %-7s %-8s %-8s %s\n' "ABBA, merged" exit regr inconcl "cmp r/i" "passes" verdict
+	for i in $(seq 1 "$ABBA"); do
+		abba "abba-aa-$i" 0 5
+		abba "abba-extra5-$i" 5 2
+	done
+fi
 say "everything is under $OUT"
 exit "$bad"
