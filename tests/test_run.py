@@ -189,33 +189,34 @@ def test_run_writes_a_complete_self_describing_directory(pmb, tmp_path, clean_ma
     assert measured and warm
     for s in samples:
         assert int(s["ns"]) > 0
-        if s["method"] != "swapin":
-            assert int(s["series"]) < meta["params"]["max_series"]
+        assert int(s["series"]) < meta["params"]["max_series"]
         if s["method"] == "probe":
             # The host's speed beside each state: steps of its pointer chase, not pages.
             assert s["entries"] == "131072" and s["reads"] == "0" and s["pmd_pos"] == "-1"
         elif s["method"] == "sparse":
             assert 0 <= int(s["pmd_pos"]) < 512 and s["entries"] == "1"
         elif s["method"] == "swapin":
-            # Swap-in: every swapped page faulted back, timed by the workload.  The first round
-            # takes all 512; later ones what MADV_PAGEOUT put back in swap in between.
+            # Swap-in: every swapped page faulted back, timed by the workload.  A state's first
+            # round takes all 512; later ones what MADV_PAGEOUT put back in swap in between.
             assert 0 < int(s["entries"]) <= 512 and s["reads"] == "0"
-            # Swap-in rounds are numbered after every state timing may build (--max-series),
-            # so no number is both a state and a round.
-            assert int(s["series"]) >= meta["params"]["max_series"]
-            if int(s["series"]) == meta["params"]["max_series"]:
+            if s["round"] == "0":
                 assert int(s["entries"]) == 512
         else:
             assert s["pmd_pos"] == "-1"
             assert int(s["entries"]) == 1024  # 4 MiB of 4 KiB pages
-    assert len([s for s in samples if s["method"] == "swapin"]) == 2 * 5  # quick: 5 rounds a case
     # The probe: 10 measured samples beside every state timed (each timed every series).
+    # Swap-in: one round in every state before it is rebuilt, the quick profile's 5 in the last,
+    # each numbered as its state.
     for case in cases:
         probe = [s for s in measured if s["method"] == "probe" and s["case"] == case]
         states = {s["series"] for s in samples if s["method"] == "dense" and s["case"] == case}
         assert len(states) >= 2
         assert {s["series"] for s in probe} == states
         assert len(probe) == 10 * len(states)
+        swapin = [(int(s["series"]), int(s["round"])) for s in samples
+                  if s["method"] == "swapin" and s["case"] == case]
+        last = max(int(k) for k in states)
+        assert sorted(swapin) == [(k, 0) for k in range(last)] + [(last, r) for r in range(5)]
     summary = read_tsv(d / "summary.tsv", "summary")
     # dense + sparse + 3 batch sizes + swapin + probe, per case
     assert len(summary) == 2 * 7

@@ -255,7 +255,8 @@ static const struct pmb_opt run_opts[] = {
 			 "add, per kind, the fault/pageout/fault/remove/pageout/remove sequence", .set = 1 },
 	[R_NOSEQUENCE] = { "no-sequence", 0, PMB_OPT_FLAG, OFF(sequence), NULL, "leave the sequence out again", .set = 0 },
 	[R_SWAPIN] = { "swapin-rounds", 0, PMB_OPT_UINT32, OFF(swapin_rounds), "N",
-		       "time faulting every swapped page back in, N times per case", .min = 0, .max = 1000 },
+		       "time faulting every swapped page back in: once in each state as it is left, "
+		       "N times in the last", .min = 0, .max = 1000 },
 	[R_ROUNDS] = { "rounds", 0, PMB_OPT_UINT32, OFF(rounds), "N", "measured rounds per series (every method once per round)",
 		       .min = 1, .max = 100000 },
 	[R_WARMUP] = { "warmup", 0, PMB_OPT_UINT32, OFF(warmup), "N", "warm-up rounds per series, discarded", .min = 0, .max = 1000 },

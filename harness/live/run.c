@@ -433,6 +433,47 @@ static double since_s(uint64_t t)
 }
 
 /*
+ * Swap-in cost (--swapin-rounds): the workload times faulting every swapped
+ * page back in, one sample a round, kept as method "swapin" of state `state`
+ * (rounds numbered from 0); between rounds the same pages are paged out again.
+ * Timed for cases with swapped pages in the self view: once per state before
+ * it is rebuilt, and --swapin-rounds times in the last, so that its interval
+ * spans states like every other series'.
+ */
+static bool wants_swapin(const struct runner *r, const struct pmb_case *c)
+{
+	return r->p.swapin_rounds && c->truth[PMS_SWAPPED] && !strcmp(c->view, "self");
+}
+
+static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now, unsigned state, unsigned rounds)
+{
+	uint64_t counts[PMS_TRUTHS];
+	int err = 0;
+
+	for (unsigned k = 0; k < rounds && !pmb_stop_signal; k++) {
+		char line[PMB_WIRE_LINE] = "";
+		uint64_t n = 0, ns = 0;
+
+		err = pmb_workload_command(&r->w, PMB_CMD_SWAPIN, now, counts, line, sizeof(line));
+		if (err)
+			break;
+		if (pmb_wire_swapin_parse(line, &n, &ns)) {
+			err = -EPROTO;
+			break;
+		}
+		if (n)
+			err = pmb_sample_row(&r->rd, c->id, pmb_methods[PMB_METHOD_swapin].name, 1, 1, state, k,
+					     0, 0, n, 0, ns, -1);
+		if (!err && k + 1 < rounds)
+			err = pmb_workload_command(&r->w, PMB_CMD_PAGEOUT, now, counts, NULL, 0);
+		if (err)
+			break;
+	}
+	fflush(r->rd.samples);
+	return err;
+}
+
+/*
  * Time one case: states (fresh builds; the first is the one judged), so
  * that the intervals cover the noise between states (which pages, which swap
  * slots), and with --precision more rounds or more states, chosen from the
@@ -449,9 +490,9 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 	char (*only)[32] = calloc(PMB_MAX_LIST * 3, 32);
 	uint64_t t0 = pmb_now_ns();
 	double build_s = r->build_s, round_s = 0, fixed_s = 0;
-	unsigned s = 0, round0 = 0, topups = 0;
+	unsigned s = 0, held = 0, round0 = 0, topups = 0;
 	uint64_t cur_sum = state_sum(ref, c->pages);
-	bool new_state = true, rebuilt_ok = true;
+	bool new_state = true, rebuilt_ok = true, swapin = wants_swapin(r, c), gone = false;
 	int err = only ? 0 : -ENOMEM;
 
 	snprintf(c->sampling, sizeof(c->sampling), "fixed");
@@ -466,15 +507,21 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 		if (new_state) {
 			if (s > 0) {
 				t = pmb_now_ns();
-				err = rebuild(r, c, now);
+				/* The state at hand is left: its swap-in, counted as part of the next build. */
+				if (swapin)
+					err = time_swapin(r, c, now, held, 1);
+				if (!err)
+					err = rebuild(r, c, now);
 				if (err > 0) {
 					snprintf(c->sampling, sizeof(c->sampling), "stopped after %u states: the "
 						 "state could not be built again", s);
 					err = 0;
+					gone = true;
 					break;
 				}
 				if (err)
 					break;
+				held = s;
 				build_s = since_s(t);
 				rebuilt_ok = same_build(c, ref, now);
 				cur_sum = state_sum(now, c->pages);
@@ -559,6 +606,13 @@ static int time_case(struct runner *r, struct pmb_case *c, const uint8_t *ref, u
 				 topups * p->rounds, spent, step, view.missed, p->precision,
 				 sa.ns ? sa.s[view.wi].key : "(every series so far discarded)", view.worst);
 		break;
+	}
+	/* The last state's swap-in rounds; also where its methods could not be timed here. */
+	if (swapin && !gone && (!err || err == -EOPNOTSUPP) && !pmb_stop_signal) {
+		int e = time_swapin(r, c, now, held, r->p.swapin_rounds);
+
+		if (e)
+			err = e;
 	}
 	free(only);
 	pmb_sampler_free(&sa);
@@ -760,44 +814,6 @@ static int check_methods(struct runner *r, struct pmb_case *c, const uint8_t *ex
 	return 0;
 }
 
-/*
- * Swap-in cost: the workload times faulting every swapped page back in; then
- * the same pages are paged out again for the next round.  One sample per
- * round, kept with the other samples as method "swapin".
- */
-static int time_swapin(struct runner *r, struct pmb_case *c, uint8_t *now)
-{
-	uint64_t counts[PMS_TRUTHS];
-	int err = 0;
-
-	for (unsigned k = 0; k < r->p.swapin_rounds && !pmb_stop_signal; k++) {
-		char line[PMB_WIRE_LINE] = "";
-		uint64_t n = 0, ns = 0;
-
-		err = pmb_workload_command(&r->w, PMB_CMD_SWAPIN, now, counts, line, sizeof(line));
-		if (err)
-			break;
-		if (pmb_wire_swapin_parse(line, &n, &ns)) {
-			err = -EPROTO;
-			break;
-		}
-		/*
-		 * Numbered after every state the timing may have built (adaptive
-		 * sampling adds up to --max-series), so that no number is both.
-		 */
-		if (n)
-			err = pmb_sample_row(&r->rd, c->id, pmb_methods[PMB_METHOD_swapin].name, 1, 1,
-					     r->p.max_series + k, 0, 0, 0, n, 0, ns, -1);
-		if (!err && k + 1 < r->p.swapin_rounds) {
-			err = pmb_workload_command(&r->w, PMB_CMD_PAGEOUT, now, counts, NULL, 0);
-			if (err)
-				break;
-		}
-	}
-	fflush(r->rd.samples);
-	return err;
-}
-
 /* Pages pagemap reported wrongly (pmb_report_ok). */
 static uint64_t misreported(const struct pmb_case *c)
 {
@@ -992,8 +1008,6 @@ static int run_case(struct runner *r, struct pmb_case *c)
 		err = time_case(r, c, ref, now);
 	if (err == -EOPNOTSUPP)
 		err = 0;
-	if (!err && r->p.timing && c->truth[PMS_SWAPPED] && strcmp(c->view, "self") == 0)
-		err = time_swapin(r, c, now);
 out:
 	if (expect != ref)
 		free(expect);
