@@ -7,7 +7,8 @@
  * TLB and L2, the kind of work a pagemap read does on page tables and struct
  * pages, but in user space, so that no kernel change can move it.  On a shared machine
  * what other tenants do to the caches, the TLBs and the memory slows both
- * alike (docs/statistics.md); compare divides it out of each ratio.
+ * (docs/statistics.md); compare lets a case's change stand only where the
+ * probe held steady between the two runs.
  */
 #include "method.h"
 #include "lib/util.h"

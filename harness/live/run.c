@@ -384,8 +384,9 @@ static int time_series(struct runner *r, struct pmb_case *c, unsigned s, unsigne
 
 /*
  * The host's own speed beside state s: pmscan --probe on the reader's CPU,
- * its rows kept as method "probe" of that state.  compare divides its ratio
- * out of every other series' ratio of the case (docs/statistics.md).
+ * its rows kept as method "probe" of that state.  compare withholds a
+ * change of the case's series unless the probe's ratio held within 1 +-
+ * threshold (docs/statistics.md).
  */
 #define PROBE_WARMUP	2
 #define PROBE_ROUNDS	10
