@@ -74,7 +74,7 @@ import json, statistics, sys
 rows = json.load(open(sys.argv[1]))["rows"]
 rows = [r for r in rows if r["method"] != "probe"]  # the host's speed, not the kernel's
 n = lambda v: sum(r.get("verdict") == v for r in rows)
-passes = [r["ratio"] for r in rows if isinstance(r.get("ratio"), float) and r["method"] not in ("sparse", "swapin", "probe")]
+passes = [r["ratio"] for r in rows if isinstance(r.get("ratio"), float) and r["method"] not in ("sparse", "swapin")]
 print(f'{n("regression")}/{n("improvement")} {statistics.median(passes):.3f}' if passes else
       f'{n("regression")}/{n("improvement")} -')
 PY

@@ -68,10 +68,10 @@ int pms_probe(unsigned rounds, unsigned warmup, uint64_t seed)
 		       (unsigned long long)(t1 - t0));
 	}
 	if (!p)	/* keeps the chase from being optimized away; a cycle never ends at NULL */
-		err = -EFAULT;
+		err = pmb_fail(-EFAULT, "probe: the chase left its cycle");
 	munmap(buf, PROBE_BYTES);
 	free(order);
-	if (err || fflush(stdout) || ferror(stdout))
-		return pmb_err(-EIO, "probe: writing the samples"), PMB_EXIT_ERROR;
-	return PMB_EXIT_PASS;
+	if (!err && (fflush(stdout) || ferror(stdout)))
+		err = pmb_err(-EIO, "probe: writing the samples");
+	return err ? PMB_EXIT_ERROR : PMB_EXIT_PASS;
 }

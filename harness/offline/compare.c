@@ -178,7 +178,6 @@ static void check_host(struct pmb_cmp *c)
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct pmb_cmp_row *r = &c->rows[i], *h = NULL;
 
-		r->host_steady = -1;
 		if (pmb_is_probe(r->method))
 			continue;
 		for (size_t j = 0; j < c->nrows && !h; j++)
