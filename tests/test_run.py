@@ -279,11 +279,15 @@ def test_a_missed_target_says_why_and_the_budget_bounds_the_steps(pmb, tmp_path,
     assert widest["precision_met"] == "no"
     assert int(m.group(7)) == sum(s["precision_met"] == "no" for s in summary.values()
                                   if s["method"] != "swapin")
-    # Added rounds continue a state's numbering: no (state, round) is timed twice for a series.
-    measured = [s for s in read_tsv(d / "samples.tsv", "samples")
-                if s["warmup"] == "0" and s["method"] not in ("swapin", "probe")]
-    keys = [(s["method"], s["batch"], s["series"], s["round"]) for s in measured]
+    # Added rounds continue a state's numbering: no (state, round) is timed twice for a series,
+    # the co-metrics' included (swap-in and the probe are numbered with the states they follow).
+    timed_rows = [s for s in read_tsv(d / "samples.tsv", "samples") if s["warmup"] == "0"]
+    keys = [(s["method"], s["batch"], s["series"], s["round"]) for s in timed_rows]
     assert len(keys) == len(set(keys))
+    # --swapin-rounds 1: one swap-in round in every state, the last included.
+    assert sorted(s["series"] for s in timed_rows if s["method"] == "swapin") == \
+        sorted({s["series"] for s in timed_rows if s["method"] == "dense"})
+    measured = [s for s in timed_rows if s["method"] not in ("swapin", "probe")]
     per_series = {}
     for s in measured:
         per_series[(s["method"], s["batch"])] = per_series.get((s["method"], s["batch"]), 0) + 1
